@@ -1,0 +1,37 @@
+# The two set-up commands: `make run` (the bot) and `make test` (the whole suite).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: run test venv engine lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+engine:
+	bash scripts/rig.sh
+
+run: venv
+	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
+	  echo "make run: SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set: starting dockops serve (Socket Mode)."; \
+	  exec $(VENV)/bin/dockops serve; \
+	else \
+	  echo "make run: SLACK_BOT_TOKEN/SLACK_APP_TOKEN not set: starting the local console instead (type 'help', 'ps -a'; Ctrl-D quits)."; \
+	  docker version >/dev/null 2>&1 || bash scripts/rig.sh; \
+	  exec $(VENV)/bin/dockops console; \
+	fi
+
+test: venv engine
+	$(VENV)/bin/ruff check bot tests benchmarks
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check bot tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache data

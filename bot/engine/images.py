@@ -1,0 +1,82 @@
+"""Reading images: images, image inspect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.engine.client import Engine
+from bot.engine.containers import filters_dict
+from bot.engine.errors import engine_call
+from bot.engine.results import ImageDetails, ImageRow
+from bot.redact import mask_env
+from bot.timeparse import from_docker
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """`repo:tag` -> (repo, tag); a registry port is not a tag."""
+    if "@" in reference:
+        repo, _, digest = reference.partition("@")
+        return repo, digest
+    repo, sep, tag = reference.rpartition(":")
+    if not sep or "/" in tag:
+        return reference, "latest"
+    return repo, tag
+
+
+@engine_call
+def images(engine: Engine, *, repository: str | None = None, all: bool = False,
+           filters: Iterable[str] = ()) -> list[ImageRow]:
+    """`docker images`: one row per tag, `<none>` for dangling images."""
+    raw = engine.api.images(name=repository, all=all, filters=filters_dict(filters) or None)
+    rows: list[ImageRow] = []
+    for item in raw:
+        created = from_docker(item.get("Created")) or datetime.fromtimestamp(0, UTC)
+        digests = item.get("RepoDigests") or []
+        digest = digests[0].partition("@")[2] if digests else ""
+        tags = [t for t in item.get("RepoTags") or [] if t != "<none>:<none>"]
+        size = int(item.get("Size") or 0)
+        for tag in tags:
+            repo, name = tag.rsplit(":", 1)
+            rows.append(ImageRow(item["Id"], repo, name, digest, created, size))
+        if not tags:
+            repo = digests[0].partition("@")[0] if digests else "<none>"
+            rows.append(ImageRow(item["Id"], repo, "<none>", digest, created, size))
+    rows.sort(key=lambda r: r.created, reverse=True)
+    return rows
+
+
+@engine_call
+def inspect_raw(engine: Engine, image: str) -> dict[str, Any]:
+    """The engine's image document, env masked."""
+    raw = engine.api.inspect_image(image)
+    config = raw.get("Config") or {}
+    if config.get("Env"):
+        raw = {**raw, "Config": {**config, "Env": mask_env(config["Env"])}}
+    return raw
+
+
+@engine_call
+def inspect(engine: Engine, image: str) -> ImageDetails:
+    """`docker image inspect`, summarised with the fields the seed lists."""
+    raw = inspect_raw(engine, image)
+    config = raw.get("Config") or {}
+    return ImageDetails(
+        id=raw["Id"],
+        tags=tuple(raw.get("RepoTags") or ()),
+        digests=tuple(raw.get("RepoDigests") or ()),
+        created=from_docker(raw.get("Created")) or datetime.fromtimestamp(0, UTC),
+        os=raw.get("Os", ""),
+        architecture=raw.get("Architecture", ""),
+        size=int(raw.get("Size") or 0),
+        exposed_ports=tuple(sorted((config.get("ExposedPorts") or {}).keys())),
+        env=tuple(config.get("Env") or ()),
+        entrypoint=tuple(config.get("Entrypoint") or ()),
+        cmd=tuple(config.get("Cmd") or ()),
+        workdir=config.get("WorkingDir") or "",
+        user=config.get("User") or "",
+        labels=config.get("Labels") or {},
+        layers=len((raw.get("RootFS") or {}).get("Layers") or ()),
+        raw=raw,
+    )

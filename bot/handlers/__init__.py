@@ -1,0 +1,7 @@
+"""Handlers: each command's engine call and view. Importing this wires them all."""
+
+from bot.handlers import read  # noqa: F401  (registers handlers)
+from bot.handlers.context import Context
+from bot.handlers.registry import HANDLERS, PREVIEWS, handles, previews
+
+__all__ = ["HANDLERS", "PREVIEWS", "Context", "handles", "previews"]

@@ -1,0 +1,141 @@
+"""Read-only commands: ps, images, logs, inspect, system df, version, info, help."""
+
+from __future__ import annotations
+
+import json
+
+from bot.commands import TABLE
+from bot.engine import containers, images, system
+from bot.errors import DockopsError, EngineError, UsageError
+from bot.handlers.context import Context
+from bot.handlers.registry import handles
+from bot.timeparse import parse_time
+from bot.views import containers as container_views
+from bot.views import errors as error_views
+from bot.views import gotemplate
+from bot.views import help as help_views
+from bot.views import images as image_views
+from bot.views import system as system_views
+from bot.views.message import Message
+
+
+@handles("ps")
+def ps(ctx: Context) -> Message:
+    inv = ctx.invocation
+    last = 1 if inv.opt("latest") else inv.opt("last")
+    if last is not None and last < 0:
+        last = None
+    rows = containers.ps(ctx.engine, all=inv.opt("all"), filters=inv.opt("filter"), last=last,
+                         size=inv.opt("size"))
+    return container_views.ps(rows, all=inv.opt("all") or last is not None,
+                              quiet=inv.opt("quiet"), no_trunc=inv.opt("no_trunc"),
+                              host=ctx.host_label)
+
+
+@handles("images")
+def list_images(ctx: Context) -> Message:
+    inv = ctx.invocation
+    rows = images.images(ctx.engine, repository=inv.args[0] if inv.args else None,
+                         all=inv.opt("all"), filters=inv.opt("filter"))
+    return image_views.images(rows, quiet=inv.opt("quiet"), no_trunc=inv.opt("no_trunc"),
+                              digests=inv.opt("digests"), host=ctx.host_label)
+
+
+def tail_count(value: str | None, default: int) -> int | None:
+    """`--tail` as the CLI reads it: a number, or `all` (None)."""
+    if value is None:
+        return default
+    if value == "all":
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        raise UsageError(f'invalid argument "{value}" for "-n, --tail": use a number or "all"',
+                         detail="Example: /docker logs --tail 50 api") from None
+    return None if count < 0 else count
+
+
+@handles("logs")
+def logs(ctx: Context) -> Message | None:
+    inv = ctx.invocation
+    if inv.opt("follow"):
+        from bot.handlers.registry import HANDLERS
+
+        follow = HANDLERS.get("logs -f")
+        if follow is None:
+            raise DockopsError("Following logs is not available in this build.")
+        return follow(ctx)
+    tail = tail_count(inv.opt("tail"), ctx.services.settings.limits.log_tail)
+    since = parse_time(inv.opt("since")) if inv.opt("since") else None
+    until = parse_time(inv.opt("until")) if inv.opt("until") else None
+    log = containers.logs(ctx.engine, inv.args[0], tail=tail, since=since, until=until,
+                          timestamps=inv.opt("timestamps"))
+    return container_views.logs(log, tail="all" if tail is None else str(tail))
+
+
+def _inspect_output(name: str, document: dict, template: str | None, raw: bool,
+                    summary: Message) -> Message:
+    if raw:
+        return container_views.raw_json(name, json.dumps(document, indent=2, sort_keys=True))
+    if template:
+        return container_views.formatted(name, gotemplate.render(template, document))
+    return summary
+
+
+@handles("inspect")
+def inspect(ctx: Context) -> Message:
+    """Like `docker inspect`: a container first, then an image of that name."""
+    inv = ctx.invocation
+    name = inv.args[0]
+    try:
+        details = containers.inspect(ctx.engine, name)
+    except EngineError as exc:
+        if "No such" not in exc.message:
+            raise
+        try:
+            return _image_inspect(ctx, name)
+        except EngineError:
+            raise EngineError(f"No such container or image: {name}.",
+                              detail="`/docker ps -a` and `/docker images` list them.") from None
+    return _inspect_output(name, details.raw, inv.opt("format"), inv.opt("raw"),
+                           container_views.inspect(details))
+
+
+def _image_inspect(ctx: Context, name: str) -> Message:
+    inv = ctx.invocation
+    details = images.inspect(ctx.engine, name)
+    return _inspect_output(name, details.raw, inv.opt("format"), inv.opt("raw"),
+                           image_views.inspect(details))
+
+
+@handles("image inspect")
+def image_inspect(ctx: Context) -> Message:
+    return _image_inspect(ctx, ctx.invocation.args[0])
+
+
+@handles("system df")
+def disk_usage(ctx: Context) -> Message:
+    return system_views.disk_usage(system.disk_usage(ctx.engine), ctx.host_label)
+
+
+@handles("version")
+def version(ctx: Context) -> Message:
+    return system_views.version(system.version(ctx.engine), ctx.host_label)
+
+
+@handles("info")
+def info(ctx: Context) -> Message:
+    return system_views.info(system.info(ctx.engine), ctx.host_label)
+
+
+@handles("help")
+def help_(ctx: Context) -> Message:
+    slash = ctx.services.settings.slack.command
+    topic = " ".join(ctx.invocation.args)
+    if not topic:
+        return help_views.overview(TABLE, slash)
+    found = TABLE.resolve(topic.split())
+    if found is None:
+        return error_views.error(UsageError(f"No help for `{topic}`: it is not a command.",
+                                            detail=f"`{slash} help` lists them."))
+    return help_views.command_help(found[0], slash)

@@ -1,0 +1,32 @@
+"""The Bolt app: built without calling Slack, listeners wired in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot.pipeline import Pipeline
+from bot.services import Services
+from bot.slack.client import web_client
+from bot.slack.listeners import register_listeners
+from bot.slack.runtime import Runtime
+from bot.workers import WorkerPool
+
+
+def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Runtime]:
+    """The Bolt App and the runtime its listeners share. No network call happens here."""
+    env = services.settings.env
+    client = web_client(env.slack_bot_token, env.slack_api_url)
+    app = App(
+        token=env.slack_bot_token or None,
+        client=client,
+        signing_secret=None if socket_mode else env.slack_signing_secret,
+        token_verification_enabled=False,
+        request_verification_enabled=not socket_mode,
+        logger=logging.getLogger("dockops.bolt"),
+    )
+    runtime = Runtime(services, Pipeline(services), WorkerPool(services.settings.limits.workers),
+                      client)
+    register_listeners(app, runtime)
+    return app, runtime

@@ -1,0 +1,12 @@
+"""One place that says what is wired: every listener kind registers here."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.listeners import commands
+from bot.slack.runtime import Runtime
+
+
+def register_listeners(app: App, runtime: Runtime) -> None:
+    commands.register(app, runtime)

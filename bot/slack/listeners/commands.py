@@ -1,0 +1,37 @@
+"""The slash command: ack at once, then run the pipeline in the worker pool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.policy import Actor
+from bot.slack.responder import SlackResponder
+from bot.slack.runtime import Runtime
+
+
+def actor_from(body: dict[str, Any]) -> Actor:
+    return Actor(user_id=body.get("user_id", ""), channel_id=body.get("channel_id", ""),
+                 user_name=body.get("user_name", ""), team_id=body.get("team_id", ""))
+
+
+def register(app: App, runtime: Runtime) -> None:
+    command = runtime.services.settings.slack.command
+
+    @app.command(command)
+    def docker_command(ack: Ack, body: dict[str, Any]) -> None:
+        text = body.get("text", "")
+        if not runtime.pool.submit(lambda: run(runtime, body, text)):
+            ack(text=":hourglass: dockops is restarting; try again in a moment.")
+            return
+        ack()
+
+
+def run(runtime: Runtime, body: dict[str, Any], text: str) -> None:
+    actor = runtime.identify(actor_from(body))
+    settings = runtime.services.settings
+    private = "--private" in text.split() or settings.slack.reply == "ephemeral"
+    responder = SlackResponder(runtime.client, body["response_url"], actor.channel_id,
+                               ephemeral=private)
+    runtime.pipeline.execute(text, actor, responder)

@@ -1,0 +1,95 @@
+"""Answers in Slack: response_url for replies, chat.* for threads, files_upload_v2 for files."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.client import webhook
+from bot.views import blocks
+from bot.views.limits import fit
+from bot.views.message import Attachment, Message
+
+log = logging.getLogger("dockops.slack")
+
+
+def payload(message: Message) -> dict[str, Any]:
+    fitted = fit(message)
+    return {"text": fitted.text, "blocks": list(fitted.blocks)}
+
+
+@dataclass
+class SlackThread:
+    """A bot message (chat.postMessage) updated in place, with replies in its thread."""
+
+    client: WebClient
+    channel: str
+    ts: str
+
+    def update(self, message: Message) -> None:
+        self.client.chat_update(channel=self.channel, ts=self.ts, **payload(message))
+        if message.attachment:
+            upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
+
+    def reply(self, message: Message) -> None:
+        self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts, **payload(message))
+        if message.attachment:
+            upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
+
+
+def upload(client: WebClient, channel: str, attachment: Attachment,
+           thread_ts: str | None = None) -> None:
+    client.files_upload_v2(channel=channel, content=attachment.content,
+                           filename=attachment.filename, title=attachment.title or None,
+                           thread_ts=thread_ts)
+
+
+class SlackResponder:
+    """Where one slash command (or button click) is answered."""
+
+    def __init__(self, client: WebClient, response_url: str, channel_id: str, *,
+                 ephemeral: bool = False, replace_original: bool = False) -> None:
+        self.client = client
+        self.response_url = response_url
+        self.channel_id = channel_id
+        self.ephemeral = ephemeral
+        self.replace_original = replace_original
+
+    def send(self, message: Message) -> None:
+        body = payload(message)
+        note = self._attach(message)
+        if note:
+            body["blocks"] = [*body["blocks"], blocks.context(note)]
+        self._post(body)
+
+    def _post(self, body: dict[str, Any]) -> None:
+        body["response_type"] = "ephemeral" if self.ephemeral else "in_channel"
+        if self.replace_original:
+            body["replace_original"] = True
+        response = webhook(self.response_url).send_dict(body)
+        if response.status_code != 200:
+            log.warning("response_url answered %s: %s", response.status_code, response.body)
+
+    def _attach(self, message: Message) -> str:
+        """Upload the message's file; a note for the reply when that could not happen."""
+        if message.attachment is None:
+            return ""
+        if self.ephemeral:
+            return "The full output is not attached in a private reply: run it without " \
+                   "`--private` to get the file."
+        try:
+            upload(self.client, self.channel_id, message.attachment)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown error")
+            hint = " Invite the bot to this channel (`/invite @dockops`)." \
+                if error in ("not_in_channel", "channel_not_found") else ""
+            return f"Could not attach `{message.attachment.filename}`: Slack said `{error}`.{hint}"
+        return ""
+
+    def start_thread(self, message: Message) -> SlackThread:
+        response = self.client.chat_postMessage(channel=self.channel_id, **payload(message))
+        return SlackThread(self.client, response["channel"], response["ts"])

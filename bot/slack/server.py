@@ -1,0 +1,90 @@
+"""HTTP mode: /slack/events (signed), /healthz and /metrics on waitress, a production server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress.server import create_server
+
+from bot import metrics
+from bot.engine import ping
+from bot.errors import DockopsError
+from bot.services import Services
+
+log = logging.getLogger("dockops.http")
+StartResponse = Callable[..., Any]
+
+
+def health(services: Services) -> tuple[int, dict[str, Any]]:
+    """200 with every engine's reachability; 503 when none answers."""
+    engines: dict[str, Any] = {}
+    for name, engine in services.hosts.engines.items():
+        try:
+            engines[name] = {"reachable": ping(engine)}
+        except DockopsError as exc:
+            engines[name] = {"reachable": False, "error": exc.message}
+    ok = any(e["reachable"] for e in engines.values())
+    return (200 if ok else 503), {"ok": ok, "engines": engines}
+
+
+class WsgiApp:
+    """Routes the three paths; everything else is 404."""
+
+    def __init__(self, app: App, services: Services) -> None:
+        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.services = services
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/slack/events" and method == "POST":
+            started = time.monotonic()
+            try:
+                return self.slack(environ, start_response)
+            finally:
+                metrics.ACK_SECONDS.observe(time.monotonic() - started)
+        if path == "/healthz" and method == "GET":
+            status, body = health(self.services)
+            return _respond(start_response, status, json.dumps(body).encode(),
+                            "application/json")
+        if path == "/metrics" and method == "GET":
+            data, content_type = metrics.exposition()
+            return _respond(start_response, 200, data, content_type)
+        return _respond(start_response, 404, b'{"error": "not found"}', "application/json")
+
+
+def _respond(start_response: StartResponse, status: int, body: bytes,
+             content_type: str) -> list[bytes]:
+    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}.get(status, "")
+    start_response(f"{status} {reason}", [("Content-Type", content_type),
+                                          ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def make_server(app: App, services: Services, host: str, port: int, threads: int = 16) -> Any:
+    """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
+    return create_server(WsgiApp(app, services), host=host, port=port, threads=threads,
+                         ident="dockops", channel_timeout=30)
+
+
+def make_metrics_server(services: Services, host: str, port: int) -> Any:
+    """/metrics and /healthz alone, for Socket Mode."""
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            data, content_type = metrics.exposition()
+            return _respond(start_response, 200, data, content_type)
+        if path == "/healthz":
+            status, body = health(services)
+            return _respond(start_response, status, json.dumps(body).encode(),
+                            "application/json")
+        return _respond(start_response, 404, b"{}", "application/json")
+
+    return create_server(wsgi, host=host, port=port, threads=4, ident="dockops")

@@ -1,0 +1,25 @@
+"""Errors as one clear message: what went wrong, then how to fix it."""
+
+from __future__ import annotations
+
+from bot.errors import DockopsError
+from bot.views import blocks
+from bot.views.message import Message
+
+_ICONS = {"usage": ":warning:", "refused": ":no_entry:", "engine": ":x:", "error": ":x:"}
+
+
+def error(exc: DockopsError) -> Message:
+    icon = _ICONS.get(exc.kind, ":x:")
+    parts = [blocks.section(f"{icon} {exc.message}")]
+    if exc.detail:
+        parts.append(blocks.code(exc.detail) if "\n" in exc.detail
+                     else blocks.context(exc.detail))
+    return Message(text=str(exc), blocks=tuple(parts), ok=False)
+
+
+def internal(reference: str) -> Message:
+    """A bug on our side: no traceback in Slack, a reference to find it in the log."""
+    text = (f":x: dockops hit an internal error and did nothing more (reference `{reference}`). "
+            "The details are in the bot's log; please report it.")
+    return Message(text=text, blocks=(blocks.section(text),), ok=False)

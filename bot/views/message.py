@@ -1,0 +1,30 @@
+"""A reply as data: Block Kit blocks, fallback text and an optional file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Output too long for a message: it goes up as a file."""
+
+    filename: str
+    content: bytes
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the bot says. `blocks` are Block Kit dicts already within Slack's limits."""
+
+    text: str
+    blocks: tuple[dict[str, Any], ...] = ()
+    attachment: Attachment | None = None
+    ok: bool = True
+    # Extra data a caller may need (e.g. the confirmation token); never rendered.
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def with_blocks(self, *blocks: dict[str, Any]) -> Message:
+        return replace(self, blocks=(*self.blocks, *blocks))

@@ -1,0 +1,65 @@
+"""Messages as terminal text, for `dockops console`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.views.message import Message
+
+_EMOJI = {":x:": "✗", ":warning:": "!", ":no_entry:": "⛔", ":white_check_mark:": "✓",
+          ":large_green_circle:": "●", ":white_circle:": "○", ":hourglass_flowing_sand:": "…"}
+
+
+def render(message: Message, *, full_attachment: bool = True) -> str:
+    """Readable plain text: headers underlined, code blocks as is, buttons in brackets."""
+    lines: list[str] = []
+    for block in message.blocks:
+        lines.extend(_block(block))
+    if not message.blocks:
+        lines.append(_inline(message.text))
+    if message.attachment:
+        content = message.attachment.content
+        if full_attachment and _is_text(content):
+            lines += ["", f"--- {message.attachment.filename} ---", content.decode().rstrip("\n")]
+        else:
+            lines.append(f"[file {message.attachment.filename}: {len(content):,} bytes]")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _block(block: dict[str, Any]) -> list[str]:
+    kind = block.get("type")
+    if kind == "header":
+        title = block["text"]["text"]
+        return [title, "=" * len(title)]
+    if kind == "section":
+        out = [_inline(block["text"]["text"])] if "text" in block else []
+        for field in block.get("fields", ()):
+            label, _, value = field["text"].partition("\n")
+            out.append(f"{_inline(label)}: {_inline(value)}")
+        return out
+    if kind == "context":
+        return [_inline(e.get("text", "")) for e in block["elements"]]
+    if kind == "actions":
+        return ["  ".join(f"[{e['text']['text']}]" for e in block["elements"])]
+    if kind == "divider":
+        return ["-" * 40]
+    return []
+
+
+def _inline(text: str) -> str:
+    text = text.replace("```", "")
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
+    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
+    text = text.replace("`", "")
+    for code, glyph in _EMOJI.items():
+        text = text.replace(code, glyph)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _is_text(content: bytes) -> bool:
+    try:
+        content.decode()
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in content[:4096]

@@ -1,0 +1,106 @@
+"""Fixtures: a real Docker Engine, labelled test containers, settings and the pipeline."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from bot.config import EnvSettings, Settings, parse_file
+from bot.pipeline import Outcome, Pipeline
+from bot.policy import Actor
+from bot.services import Services
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ACCESS = """
+[access]
+default_role = "none"
+console_role = "admin"
+[access.roles]
+admin = ["U0ADMIN", "S0OPSLEADS"]
+operator = ["U0OPER"]
+viewer = ["U0VIEW", "C0DEVS"]
+"""
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env(timeout=60)
+    client.ping()
+    yield client
+    for container in client.containers.list(all=True, sparse=True,
+                                            filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
+        container.remove(force=True)
+    for image in client.images.list(filters={"label": f"{TEST_LABEL}={RUN_ID}"}):
+        client.images.remove(image.id, force=True)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def busybox(docker_client: docker.DockerClient) -> str:
+    """The FROM-scratch busybox test image (the rig builds it; built here if missing)."""
+    try:
+        docker_client.images.get(BUSYBOX)
+    except docker.errors.ImageNotFound:
+        subprocess.run(["bash", str(ROOT / "scripts" / "rig.sh")], check=True)
+    return BUSYBOX
+
+
+@pytest.fixture
+def make_container(docker_client: docker.DockerClient, busybox: str
+                   ) -> Iterator[Callable[..., docker.models.containers.Container]]:
+    """Create labelled containers from busybox; all removed after the test, even on failure."""
+    made: list[str] = []
+
+    def make(command: str | list[str] = "sleep 300", *, name: str | None = None,
+             start: bool = True, **kwargs: object) -> docker.models.containers.Container:
+        labels = {TEST_LABEL: RUN_ID, **dict(kwargs.pop("labels", {}) or {})}  # type: ignore[call-overload]
+        create = docker_client.containers.run if start else docker_client.containers.create
+        extra = {"detach": True} if start else {}
+        container = create(busybox, command, name=name or unique("c"), labels=labels,
+                           **extra, **kwargs)
+        made.append(container.id)
+        return container
+
+    yield make
+    for container_id in made:
+        try:
+            docker_client.api.remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+def make_settings(tmp_path: Path, toml: str = ACCESS, **env: str) -> Settings:
+    base = {"dockops_data_dir": str(tmp_path / "data"), "slack_api_url": "http://127.0.0.1:9/api/"}
+    return Settings(EnvSettings(**{**base, **env}), parse_file(toml), None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    built = Services.build(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def run_command(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
+    """Run command text through the real pipeline as a console (admin) or a Slack user."""
+    pipeline = Pipeline(services)
+
+    def run(text: str, *, user: str = "console", channel: str = "C0OPS",
+            source: str = "console") -> tuple[Outcome, RecordingResponder]:
+        responder = RecordingResponder()
+        actor = Actor(user_id=user, channel_id=channel, source=source)  # type: ignore[arg-type]
+        return pipeline.execute(text, actor, responder), responder
+
+    return run

@@ -1,0 +1,73 @@
+"""Test helpers shared by the suite: recording responders, polling, unique names."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from bot.views.message import Message
+from bot.views.terminal import render
+
+T = TypeVar("T")
+
+TEST_LABEL = "dockops.test"
+RUN_ID = uuid.uuid4().hex[:10]
+BUSYBOX = "dockops-test/busybox:latest"
+
+
+def unique(prefix: str = "t") -> str:
+    """A name no other test (or test run) uses."""
+    return f"dockops-{prefix}-{RUN_ID}-{uuid.uuid4().hex[:6]}"
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
+             what: str = "condition") -> T:
+    """Poll `predicate` until it returns something truthy; fail clearly at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class RecordingThread:
+    def __init__(self, owner: RecordingResponder, first: Message) -> None:
+        self.owner = owner
+        self.updates: list[Message] = [first]
+        self.replies: list[Message] = []
+
+    def update(self, message: Message) -> None:
+        self.updates.append(message)
+
+    def reply(self, message: Message) -> None:
+        self.replies.append(message)
+
+
+class RecordingResponder:
+    """A Responder that keeps every message, for pipeline-level tests."""
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+        self.threads: list[RecordingThread] = []
+
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+    def start_thread(self, message: Message) -> RecordingThread:
+        thread = RecordingThread(self, message)
+        self.threads.append(thread)
+        return thread
+
+    @property
+    def last(self) -> Message:
+        assert self.sent, "nothing was sent"
+        return self.sent[-1]
+
+    def text(self) -> str:
+        """Everything sent, as the console would print it (attachments included)."""
+        return "".join(render(m) for m in self.sent)
