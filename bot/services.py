@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Settings
 from bot.engine.client import Engine
@@ -15,6 +16,7 @@ class Services:
     settings: Settings
     hosts: Hosts
     store: Store
+    scheduler: Any = None  # bot.jobs' scheduler when running (serve); None in the console
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

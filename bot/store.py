@@ -49,6 +49,8 @@ class Store:
                                                connect_args={"check_same_thread": False,
                                                              "timeout": 30})
         event.listen(self.engine, "connect", _sqlite_pragmas)
+        import bot.models  # noqa: F401  (registers every table before create_all)
+
         Base.metadata.create_all(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 

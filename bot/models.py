@@ -1,0 +1,3 @@
+"""Every module that defines a table, imported so `Store` creates them all."""
+
+from bot import store  # noqa: F401
