@@ -78,7 +78,8 @@ def logs(engine: Engine, container: str, *, tail: int | None = 100, since: datet
         kwargs["since"] = since
     if until:
         kwargs["until"] = until
-    stream = engine.api.logs(container, stream=True, **kwargs)
+    # stream=True alone means follow=True in docker-py: a bounded read must say follow=False.
+    stream = engine.api.logs(container, stream=True, follow=False, **kwargs)
     chunks: list[bytes] = []
     total = 0
     truncated = False

@@ -19,7 +19,6 @@ def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Ru
     env = services.settings.env
     client = web_client(env.slack_bot_token, env.slack_api_url)
     app = App(
-        token=env.slack_bot_token or None,
         client=client,
         signing_secret=None if socket_mode else env.slack_signing_secret,
         token_verification_enabled=False,

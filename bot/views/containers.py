@@ -42,7 +42,7 @@ def logs(log: LogText, *, tail: str) -> Message:
     if not log.text:
         return Message(text=f"No log output from {log.container}.", blocks=(
             blocks.section(f"`{log.container}` has no log output in that range."),))
-    scope = "all lines" if tail == "all" else f"last {tail} lines"
+    scope = "all lines" if tail == "all" else f"last {tail} line{'' if tail == '1' else 's'}"
     note = " Output stopped at 8 MB: narrow it with `--tail` or `--since`." if log.truncated else ""
     return text_output(f"*Logs of `{log.container}`* ({scope})", log.text,
                        filename=f"{log.container}.log", from_end=True, note=note.strip())
