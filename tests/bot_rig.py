@@ -138,6 +138,41 @@ def slack() -> Iterator[SlackStandIn]:
         assert standin.violations == [], standin.violations
 
 
+def launch_bot(slack: SlackStandIn, workdir: Path, config: str, *, mode: str = "http",
+               extra_env: dict[str, str] | None = None, data_dir: Path | None = None,
+               args: tuple[str, ...] = (), name: str = "bot") -> BotProcess:
+    """Start `dockops serve` against the stand-in and wait until it is ready."""
+    config_path = workdir / f"{name}.toml"
+    config_path.write_text(config)
+    data = data_dir or workdir / "data"
+    port = free_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
+           "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_APP_TOKEN": slack.app_token,
+           "SLACK_API_URL": slack.api_url, "DOCKOPS_CONFIG": str(config_path),
+           "DOCKOPS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    command = [sys.executable, "-m", "bot", "serve"]
+    command += ["--http", "--host", "127.0.0.1", "--port", str(port)] if mode == "http" \
+        else ["--host", "127.0.0.1", "--metrics-port", str(port)]
+    log_path = workdir / f"{name}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen([*command, *args], env=env, cwd=ROOT, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+    bot = BotProcess(slack, process, log_path, data, port, mode, env)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"dockops exited with {process.returncode}:\n{bot.log()}")
+        if mode == "socket" and slack.socket_mode.client_count == 0:
+            return False
+        try:
+            return bot.get("/healthz")[0] in (200, 503)
+        except OSError:
+            return False
+
+    wait_for(ready, timeout=30, what="dockops serve to be ready")
+    return bot
+
+
 @pytest.fixture
 def start_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[Callable[..., BotProcess]]:
     """Start `dockops serve` (HTTP by default) with a config; stopped after the test."""
@@ -145,37 +180,9 @@ def start_bot(slack: SlackStandIn, tmp_path: Path) -> Iterator[Callable[..., Bot
 
     started: list[BotProcess] = []
 
-    def start(config: str = ACCESS, *, mode: str = "http", extra_env: dict[str, str] | None = None,
-              data_dir: Path | None = None, args: tuple[str, ...] = ()) -> BotProcess:
-        config_path = tmp_path / f"dockops-{len(started)}.toml"
-        config_path.write_text(config)
-        data = data_dir or tmp_path / "data"
-        port = free_port()
-        env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
-               "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_APP_TOKEN": slack.app_token,
-               "SLACK_API_URL": slack.api_url, "DOCKOPS_CONFIG": str(config_path),
-               "DOCKOPS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-        command = [sys.executable, "-m", "bot", "serve"]
-        command += ["--http", "--host", "127.0.0.1", "--port", str(port)] if mode == "http" \
-            else ["--host", "127.0.0.1", "--metrics-port", str(port)]
-        log_path = tmp_path / f"bot-{len(started)}.log"
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen([*command, *args], env=env, cwd=ROOT, stdout=log_file,
-                                       stderr=subprocess.STDOUT)
-        bot = BotProcess(slack, process, log_path, data, port, mode, env)
+    def start(config: str = ACCESS, **kwargs: Any) -> BotProcess:
+        bot = launch_bot(slack, tmp_path, config, name=f"bot-{len(started)}", **kwargs)
         started.append(bot)
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise AssertionError(f"dockops exited with {process.returncode}:\n{bot.log()}")
-            if mode == "socket" and slack.socket_mode.client_count == 0:
-                return False
-            try:
-                return bot.get("/healthz")[0] in (200, 503)
-            except OSError:
-                return False
-
-        wait_for(ready, timeout=30, what="dockops serve to be ready")
         return bot
 
     yield start
