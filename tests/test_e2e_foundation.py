@@ -168,3 +168,11 @@ def test_socket_mode_answers_the_same(start_bot, slack: SlackStandIn, make_conta
     assert answer.ack_seconds < 3
     body = bot.answers(answer)[0]
     assert container.name in table_names(code_text(body))
+
+
+def test_a_command_mentioning_payload_is_still_a_command(bot_server: BotProcess,
+                                                         make_container) -> None:
+    # slack-bolt alone would parse this form body to {} (see bot/slack/compat.py).
+    container = make_container("sh -c 'echo payload here; sleep 300'", name=unique("payload"))
+    wait_for(lambda: b"payload" in container.logs(), what="the log line")
+    assert "payload here" in code_text(bot_server.ask(f"logs {container.name}"))

@@ -7,6 +7,7 @@ import logging
 from slack_bolt import App
 
 from bot.pipeline import Pipeline
+from bot.slack import compat
 from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
@@ -16,6 +17,7 @@ from bot.workers import WorkerPool
 
 def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Runtime]:
     """The Bolt App and the runtime its listeners share. No network call happens here."""
+    compat.apply()
     env = services.settings.env
     client = web_client(env.slack_bot_token, env.slack_api_url)
     app = App(
