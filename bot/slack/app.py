@@ -7,8 +7,8 @@ import logging
 from slack_bolt import App
 
 from bot.pipeline import Pipeline
-from bot.slack import compat
 from bot.services import Services
+from bot.slack import compat
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import Runtime
