@@ -26,6 +26,9 @@ def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Ru
         token_verification_enabled=False,
         request_verification_enabled=not socket_mode,
         logger=logging.getLogger("dockops.bolt"),
+        # Our listeners only hand work to the pool and ack: running them on the request thread
+        # skips Bolt's executor hop and its 10 ms ack polling.
+        process_before_response=True,
     )
     runtime = Runtime(services, Pipeline(services), WorkerPool(services.settings.limits.workers),
                       client)

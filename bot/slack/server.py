@@ -67,7 +67,7 @@ def _respond(start_response: StartResponse, status: int, body: bytes,
     return [body]
 
 
-def make_server(app: App, services: Services, host: str, port: int, threads: int = 16) -> Any:
+def make_server(app: App, services: Services, host: str, port: int, threads: int = 32) -> Any:
     """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
     return create_server(WsgiApp(app, services), host=host, port=port, threads=threads,
                          ident="dockops", channel_timeout=30)
