@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,10 +72,8 @@ def make_container(docker_client: docker.DockerClient, busybox: str
 
     yield make
     for container_id in made:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             docker_client.api.remove_container(container_id, force=True)
-        except docker.errors.NotFound:
-            pass
 
 
 def make_settings(tmp_path: Path, toml: str = ACCESS, **env: str) -> Settings:
