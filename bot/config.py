@@ -11,7 +11,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import DockopsError
@@ -83,13 +90,36 @@ class BuildConfig(Section):
 
     contexts: dict[str, str] = {}
     roots: list[str] = []
+    # A build step may print nothing for minutes (compiling): the stream waits this long.
+    timeout_seconds: float = Field(1800, gt=0)
+
+    @field_validator("contexts", "roots")
+    @classmethod
+    def _absolute_paths(cls, value: dict[str, str] | list[str]) -> dict[str, str] | list[str]:
+        named = value.items() if isinstance(value, dict) else (("", path) for path in value)
+        for name, path in named:
+            if not os.path.isabs(path):
+                where = f"{name} = " if name else ""
+                raise ValueError(f"{where}{path!r} is not an absolute path: use a directory on the "
+                                 "bot's host, e.g. \"/srv/goals\"")
+        return value
 
 
 class RegistryConfig(Section):
+    """Credentials of one registry: the username, and where the password is read from."""
+
     username: str = ""
     password_env: str = ""
     password_file: str = ""
     email: str = ""
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> RegistryConfig:
+        if self.password_env and self.password_file:
+            raise ValueError("set password_env or password_file, not both")
+        if (self.password_env or self.password_file) and not self.username:
+            raise ValueError("a password needs a username: add username = \"...\"")
+        return self
 
 
 class HostConfig(Section):

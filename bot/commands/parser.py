@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.commands.secrets import refuse_typed_secrets
 from bot.commands.spec import Command, Flag, Invocation
 from bot.errors import UsageError
 
@@ -67,6 +68,7 @@ def split_text(text: str) -> list[str]:
 
 def parse(text: str, table: CommandTable) -> Invocation:
     """Turn command text into an Invocation, or raise UsageError saying what is wrong."""
+    refuse_typed_secrets(text)  # first: a typed password is never parsed, echoed or logged
     words = split_text(text)
     host, private, words = _global_options(words)
     if not words or words[0] in ("--help", "help"):

@@ -1,6 +1,8 @@
 """Handlers: each command's engine call and view. Importing this wires them all."""
 
+from bot.handlers import build as build  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)
+from bot.handlers import registries as registries  # registers handlers
 from bot.handlers.context import Context
 from bot.handlers.registry import HANDLERS, PREVIEWS, handles, previews
 

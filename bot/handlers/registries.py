@@ -1,0 +1,98 @@
+"""Registry commands: tag, push, pull, login, logout. Credentials come from config, never Slack."""
+
+from __future__ import annotations
+
+from bot import registry_auth
+from bot.engine import registry as engine_registry
+from bot.engine.registry import LayerProgress
+from bot.errors import DockopsError, RefusedError
+from bot.handlers.context import Context
+from bot.handlers.progress import ThrottledThread
+from bot.handlers.registry import handles
+from bot.views import registry as registry_views
+from bot.views.message import Message
+
+
+def _auth_for(ctx: Context, reference: str) -> dict | None:
+    """The configured credentials for the image's registry, as docker-py's auth_config."""
+    found = registry_auth.resolve(ctx.services.settings, registry_auth.registry_of(reference))
+    return found.auth_config() if found else None
+
+
+def _one_tag_only(ctx: Context, verb: str) -> None:
+    if ctx.invocation.opt("all_tags"):
+        raise RefusedError(
+            f"`{verb} -a` moves every tag of a repository at once; dockops moves one tag at a "
+            "time so nobody fills a disk or a registry by accident.",
+            detail=f"Name the tag: `/docker {verb} NAME:TAG` (the tag defaults to latest).")
+
+
+@handles("tag")
+def tag(ctx: Context) -> Message:
+    source, target = ctx.invocation.args
+    registry_auth.registry_of(target)  # a malformed target is refused before the engine
+    engine_registry.tag(ctx.engine, source, target)
+    return registry_views.tagged(source, target)
+
+
+@handles("push")
+def push(ctx: Context) -> Message | None:
+    _one_tag_only(ctx, "push")
+    reference = ctx.invocation.args[0]
+    auth_config = _auth_for(ctx, reference)
+    thread = ThrottledThread(ctx.responder.start_thread(registry_views.pushing(reference, None)))
+
+    def show(progress: LayerProgress) -> None:
+        thread.progress(lambda: registry_views.pushing(reference, progress))
+
+    try:
+        result = engine_registry.push(ctx.engine, reference, auth_config, show)
+    except DockopsError as exc:
+        thread.finish(registry_views.push_failed(reference, exc))
+        raise
+    final = registry_views.pushed(result)
+    return None if thread.finish(final) else final
+
+
+@handles("pull")
+def pull(ctx: Context) -> Message:
+    _one_tag_only(ctx, "pull")
+    reference = ctx.invocation.args[0]
+    result = engine_registry.pull(ctx.engine, reference, _auth_for(ctx, reference),
+                                  platform=ctx.invocation.opt("platform"))
+    return registry_views.pulled(result)
+
+
+@handles("login")
+def login(ctx: Context) -> Message:
+    if ctx.invocation.given("username"):
+        raise RefusedError("dockops does not take a username in Slack: the username and password "
+                           "both come from its configuration.",
+                           detail="Run `/docker login REGISTRY`; the credentials are in "
+                                  "[registries.\"REGISTRY\"] username / password_env / "
+                                  "password_file (or the bot host's docker config.json).")
+    registry = registry_auth.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args
+                                                else None)
+    credentials = registry_auth.require(ctx.services.settings, registry)
+    result = engine_registry.login(ctx.engine, registry, credentials.auth_config())
+    if not result.ok:
+        raise DockopsError(
+            f"{registry} rejected the credentials of `{credentials.username}` "
+            f"(from {credentials.source}): {result.status}",
+            detail="Fix the username or the password where the config says it comes from, then "
+                   f"run `/docker login {registry}` again.")
+    return registry_views.logged_in(result, credentials.username, credentials.source)
+
+
+@handles("logout")
+def logout(ctx: Context) -> Message:
+    registry = registry_auth.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args
+                                                else None)
+    held = False
+    for engine in ctx.services.hosts.engines.values():
+        try:
+            held = engine_registry.forget(engine, registry) or held
+        except DockopsError:
+            continue  # an engine that cannot be reached holds nothing worth forgetting now
+    source = registry_auth.configured_source(ctx.services.settings, registry)
+    return registry_views.logged_out(registry, held, source)
