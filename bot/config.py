@@ -9,9 +9,10 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -150,21 +151,121 @@ class LimitsConfig(Section):
 
 
 class JobConfig(Section):
+    """One `[[jobs]]` entry: a prune or update job, its crontab schedule (UTC) and channel."""
+
     name: str
     type: Literal["prune", "update"]
     schedule: str
-    channel: str = ""
+    channel: str
     hosts: list[str] = []
     # prune
     all: bool = False
     until: str = ""
     keep: list[str] = []
+    labels: list[str] = []  # only images with these labels (KEY or KEY=VALUE)
     dry_run: bool = False
     # update
     images: list[str] = []
     containers: str = ""
     action: Literal["notify", "pull", "recreate"] = "notify"
     summary: bool = False
+    concurrency: int = Field(4, ge=1, le=16)
+    jitter: str = "5s"
+    recreate_timeout: str = "60s"
+
+    @field_validator("name")
+    @classmethod
+    def _job_name(cls, value: str) -> str:
+        if not _JOB_NAME.match(value):
+            raise ValueError(f"{value!r} is not a job name: use letters, digits, '.', '_' or '-' "
+                             "(up to 64), e.g. \"nightly-prune\"")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from bot.jobs.cron import parse_schedule
+
+        parse_schedule(value)
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if not re.match(r"^[CG][A-Z0-9]{2,}$", value):
+            raise ValueError(f"{value!r} is not a channel ID: use the channel's ID (C... or G..., "
+                             "from its details in Slack), not its #name")
+        return value
+
+    @field_validator("until", "jitter", "recreate_timeout")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        from bot.timeparse import parse_duration
+
+        if value:
+            try:
+                parse_duration(value)
+            except DockopsError:
+                raise ValueError(f"{value!r} is not a duration: use forms like 30s, 10m, 168h"
+                                 ) from None
+        return value
+
+    @field_validator("keep")
+    @classmethod
+    def _keep(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not entry.strip() or " " in entry or entry in ("label:", "label:="):
+                raise ValueError(f"keep entry {entry!r}: use an image pattern (\"repo/*\", "
+                                 "\"repo:tag\") or \"label:KEY\" / \"label:KEY=VALUE\"")
+        return value
+
+    @field_validator("containers")
+    @classmethod
+    def _containers(cls, value: str) -> str:
+        if value and not re.match(r"^label:[^=\s]+(=\S*)?$", value):
+            raise ValueError(f"{value!r}: containers are chosen by label: "
+                             "\"label:KEY=VALUE\" or \"label:KEY\"")
+        return value
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            if not ref or " " in ref:
+                raise ValueError(f"{ref!r} is not an image reference (e.g. \"registry/team/api:1\")")
+            if "@" in ref:
+                raise ValueError(f"{ref!r} is pinned by digest, so it can never change: "
+                                 "watch a tag instead")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_fit_type(self) -> JobConfig:
+        own = _PRUNE_KEYS if self.type == "prune" else _UPDATE_KEYS
+        other = _UPDATE_KEYS if self.type == "prune" else _PRUNE_KEYS
+        stray = sorted((self.model_fields_set & other) - own)
+        if stray:
+            raise ValueError(f"{', '.join(stray)} do(es) not apply to a {self.type} job: "
+                             "remove it, or check the job's type")
+        if self.type == "update" and not (self.images or self.containers):
+            raise ValueError("an update job watches something: set images = [...] and/or "
+                             "containers = \"label:KEY=VALUE\"")
+        return self
+
+
+_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_PRUNE_KEYS = {"all", "until", "keep", "labels", "dry_run"}
+_UPDATE_KEYS = {"images", "containers", "action", "summary", "concurrency", "jitter",
+                "recreate_timeout"}
+
+
+def _unique_job_names(jobs: list[JobConfig]) -> list[JobConfig]:
+    seen: set[str] = set()
+    for job in jobs:
+        if job.name in seen:
+            raise ValueError(f"job name {job.name!r} is used twice: give each [[jobs]] entry "
+                             "its own name")
+        seen.add(job.name)
+    return jobs
 
 
 class FileConfig(Section):
@@ -178,7 +279,7 @@ class FileConfig(Section):
     hosts: dict[str, HostConfig] = {}
     slack: SlackConfig = SlackConfig()
     limits: LimitsConfig = LimitsConfig()
-    jobs: list[JobConfig] = []
+    jobs: Annotated[list[JobConfig], AfterValidator(_unique_job_names)] = []
 
 
 class EnvSettings(BaseSettings):
@@ -252,6 +353,8 @@ def parse_file(text: str, origin: str = "config") -> FileConfig:
 def _explain(error: Any, text: str) -> str:
     location = ".".join(str(part) for part in error["loc"]).replace("copy_", "copy")
     line = _line_of(text, error["loc"])
+    if error["loc"][:1] == ("jobs",):
+        location, line = _job_location(text, error)
     where = f"line {line}: " if line else ""
     if error["type"] == "extra_forbidden":
         return f"{where}{location}: unknown key. Remove it or check the spelling " \
@@ -270,6 +373,48 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     pattern = re.compile(rf'^\s*"?{re.escape(keys[-1].replace("copy_", "copy"))}"?\s*=', re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+_JOBS_HEADER = re.compile(r"^\s*\[\[\s*jobs\s*\]\]")
+
+
+def _job_blocks(text: str) -> list[tuple[int, int]]:
+    """(first, last) line numbers of each `[[jobs]]` block, in order."""
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines, 1) if _JOBS_HEADER.match(line)]
+    blocks = []
+    for start in starts:
+        end = start
+        for n in range(start + 1, len(lines) + 1):
+            if re.match(r"^\s*\[", lines[n - 1]):
+                break
+            end = n
+        blocks.append((start, end))
+    return blocks
+
+
+def _job_location(text: str, error: Any) -> tuple[str, int | None]:
+    """`[[jobs]] #2 (updates) schedule` and the line inside that block (a list has no key)."""
+    loc = error["loc"]
+    lines = text.splitlines()
+    blocks = _job_blocks(text)
+    if len(loc) < 2 or not isinstance(loc[1], int) or loc[1] >= len(blocks):
+        # Whole-list errors (a name used twice): point at the repeated name.
+        named = re.search(r"job name '([^']+)'", error.get("msg", ""))
+        hits = [n for n, line in enumerate(lines, 1) if named and
+                re.match(rf'^\s*name\s*=\s*["\']{re.escape(named.group(1))}["\']', line)]
+        return "[[jobs]]", hits[-1] if hits else None
+    first, last = blocks[loc[1]]
+    keys = [str(part) for part in loc[2:] if isinstance(part, str)]
+    block = lines[first - 1:last]
+    name = next((m.group(1) for line in block
+                 if (m := re.match(r'^\s*name\s*=\s*["\']([^"\']*)', line))), "")
+    where = f"[[jobs]] #{loc[1] + 1}" + (f" ({name})" if name else "")
+    location = f"{where} {keys[0]}" if keys else where
+    for offset, line in enumerate(block):
+        if keys and re.match(rf'^\s*"?{re.escape(keys[0])}"?\s*=', line):
+            return location, first + offset
+    return location, first
 
 
 def env_password(name: str) -> str:

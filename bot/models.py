@@ -1,3 +1,4 @@
 """Every module that defines a table, imported so `Store` creates them all."""
 
 from bot import store  # noqa: F401
+from bot.jobs import outbox, records  # noqa: F401

@@ -1,6 +1,7 @@
 """Handlers: each command's engine call and view. Importing this wires them all."""
 
 from bot.handlers import build as build  # registers handlers
+from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)
 from bot.handlers import registries as registries  # registers handlers
 from bot.handlers.context import Context

@@ -21,10 +21,18 @@ class Runtime:
 
     def start(self) -> None:
         """Start background parts (scheduler, outbox) once the app is serving."""
+        from bot.jobs import background
+
+        background.start(self.services, self.client)
 
     def shutdown(self, grace: float) -> bool:
         """Stop taking commands and let those in flight finish; True when all did."""
-        return self.pool.shutdown(grace)
+        clean = self.pool.shutdown(grace)
+        if self.services.scheduler is not None:
+            from bot.jobs import background
+
+            clean = background.stop(self.services.scheduler, grace) and clean
+        return clean
 
     def identify(self, actor: Actor) -> Actor:
         """The actor with what Slack knows beyond the request (user groups)."""

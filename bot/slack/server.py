@@ -16,6 +16,7 @@ from bot import metrics
 from bot.engine import ping
 from bot.errors import DockopsError
 from bot.services import Services
+from bot.slack.replay import ReplayGuard
 
 log = logging.getLogger("dockops.http")
 StartResponse = Callable[..., Any]
@@ -39,11 +40,16 @@ class WsgiApp:
     def __init__(self, app: App, services: Services) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.services = services
+        self.replays = ReplayGuard()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events" and method == "POST":
+            if not self.replays.first_time(environ.get("HTTP_X_SLACK_SIGNATURE", "")):
+                log.warning("refused a replayed request (same signature seen before)")
+                return _respond(start_response, 401, b'{"error": "replayed request"}',
+                                "application/json")
             started = time.monotonic()
             try:
                 return self.slack(environ, start_response)
@@ -61,7 +67,8 @@ class WsgiApp:
 
 def _respond(start_response: StartResponse, status: int, body: bytes,
              content_type: str) -> list[bytes]:
-    reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}.get(status, "")
+    reason = {200: "OK", 401: "Unauthorized", 404: "Not Found",
+              503: "Service Unavailable"}.get(status, "")
     start_response(f"{status} {reason}", [("Content-Type", content_type),
                                           ("Content-Length", str(len(body)))])
     return [body]
