@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.commands.secrets import carries_password
 from bot.policy import Actor
 from bot.slack.responder import SlackResponder
 from bot.slack.runtime import Runtime
@@ -31,7 +32,9 @@ def register(app: App, runtime: Runtime) -> None:
 def run(runtime: Runtime, body: dict[str, Any], text: str) -> None:
     actor = runtime.identify(actor_from(body))
     settings = runtime.services.settings
-    private = "--private" in text.split() or settings.slack.reply == "ephemeral"
+    # A typed password must not be echoed: Slack shows the command with an in_channel reply.
+    private = ("--private" in text.split() or settings.slack.reply == "ephemeral"
+               or carries_password(text))
     responder = SlackResponder(runtime.client, body["response_url"], actor.channel_id,
                                ephemeral=private)
     runtime.pipeline.execute(text, actor, responder)

@@ -1,0 +1,1 @@
+"""Scheduled maintenance: prune and update jobs, their scheduler, and the notification outbox."""

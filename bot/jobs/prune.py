@@ -1,0 +1,58 @@
+"""The prune job: remove unused images (never forcing), honouring `until` and `keep`,
+and report what went, what it freed and what the engine refused."""
+
+from __future__ import annotations
+
+from bot.engine import prune as engine_prune
+from bot.engine import system
+from bot.engine.client import Engine
+from bot.errors import DockopsError
+from bot.jobs.report import JobContext, JobReport, Notice
+from bot.timeparse import parse_duration
+from bot.views import jobs as views
+from bot.views.format import size
+
+
+def images_size(engine: Engine) -> int:
+    """Bytes the engine's images take (`system df`, Images row)."""
+    rows = system.disk_usage(engine)
+    return next((row.size for row in rows if row.kind == "Images"), 0)
+
+
+def prune_host(ctx: JobContext, host: str) -> tuple[Notice, str, bool]:
+    """Plan and (unless dry_run) carry out the prune on one host: its notice and summary."""
+    job = ctx.job
+    engine = ctx.services.hosts.get(host)
+    until = parse_duration(job.until) if job.until else None
+    plan = engine_prune.plan_prune(engine, all=job.all, until=until, labels=job.labels,
+                                   keep=job.keep)
+    key = f"{job.name}:{host}:run:{ctx.run_id}"
+    if job.dry_run:
+        summary = f"dry run: would remove {len(plan.images)} image(s), up to {size(plan.total_bytes)}"
+        return Notice(key, views.prune_dry_run(job.name, host, plan)), summary, True
+    before = images_size(engine)
+    result = engine_prune.execute_prune(engine, plan)
+    after = images_size(engine)
+    summary = (f"removed {len(result.removed)} image(s), reclaimed {size(before - after)}"
+               + (f", {len(result.failed)} refused" if result.failed else ""))
+    return (Notice(key, views.prune_report(job.name, host, plan, result, before, after)),
+            summary, not result.failed)
+
+
+def run(ctx: JobContext) -> JobReport:
+    """Prune every host of the job; a host that fails is reported and the others go on."""
+    notices: list[Notice] = []
+    summaries: list[str] = []
+    ok = True
+    hosts = ctx.job.hosts or [ctx.services.hosts.default]
+    for host in hosts:
+        try:
+            notice, summary, host_ok = prune_host(ctx, host)
+        except DockopsError as exc:
+            notice = Notice(f"{ctx.job.name}:{host}:host-failed:{ctx.run_id}",
+                            views.host_failed(ctx.job.name, host, exc.message))
+            summary, host_ok = f"{host}: {exc.message}", False
+        notices.append(notice)
+        summaries.append(summary if len(hosts) == 1 else f"{host}: {summary}")
+        ok = ok and host_ok
+    return JobReport("ok" if ok else "error", "; ".join(summaries), tuple(notices))

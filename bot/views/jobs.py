@@ -1,0 +1,264 @@
+"""Scheduled jobs as messages: update notices with buttons, prune reports, job lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.errors import DockopsError
+from bot.views import blocks
+from bot.views.format import ago, size, table
+from bot.views.limits import SNIPPET_CHARS
+from bot.views.message import Message
+
+PULL_ACTION = "dockops.update.pull"
+RECREATE_ACTION = "dockops.update.recreate"
+SNOOZE_ACTION = "dockops.update.snooze"
+
+
+def short_digest(digest: str) -> str:
+    return digest[:19] if digest else "none"
+
+
+def _code_lines(lines: Sequence[str], limit: int = SNIPPET_CHARS) -> str:
+    """As many lines as fit, then how many more there are."""
+    shown: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        if used + len(line) + 40 > limit:
+            shown.append(f"... and {len(lines) - n} more")
+            break
+        shown.append(line)
+        used += len(line) + 1
+    return "\n".join(shown)
+
+
+# -- update job ---------------------------------------------------------------------------
+
+def button_value(job: str, host: str, ref: str, digest: str) -> str:
+    return json.dumps({"j": job, "h": host, "i": ref, "d": digest}, separators=(",", ":"))
+
+
+def parse_button_value(value: str) -> dict[str, str]:
+    data = json.loads(value)
+    return {"job": data["j"], "host": data["h"], "image": data["i"], "digest": data["d"]}
+
+
+def update_available(job: str, host: str, ref: str, old: str, new: str,
+                     containers: Sequence[str]) -> Message:
+    value = button_value(job, host, ref, new)
+    users = ", ".join(f"`{c}`" for c in containers) or "none"
+    parts = [
+        blocks.header(f"Update available: {ref}"),
+        *blocks.fields([("Image", f"`{ref}`"), ("Host", host),
+                        ("Running digest", f"`{short_digest(old)}`"),
+                        ("New digest", f"`{short_digest(new)}`"),
+                        ("Containers using it", users)]),
+        blocks.buttons(blocks.button("Pull now", PULL_ACTION, value, style="primary"),
+                       blocks.button("Recreate now", RECREATE_ACTION, value),
+                       blocks.button("Snooze 24h", SNOOZE_ACTION, value)),
+        blocks.context(f"Job `{job}`: the registry has a new image under this tag (checked "
+                       "without pulling). Pull and Recreate need the operator role."),
+    ]
+    return Message(text=f"Update available for {ref} on {host}: {short_digest(old)} -> "
+                        f"{short_digest(new)} (containers: {', '.join(containers) or 'none'})",
+                   blocks=tuple(parts))
+
+
+def pulled(job: str, host: str, ref: str, old: str, new: str,
+           stale: Sequence[str]) -> Message:
+    text = f":arrow_down: Pulled `{ref}` on {host}: `{short_digest(old)}` -> `{short_digest(new)}`."
+    if stale:
+        text += (f"\nStill on the old image: {', '.join(f'`{c}`' for c in stale)} "
+                 "(recreate them to switch).")
+    return Message(text=text.replace("`", ""), blocks=(blocks.section(text),
+                                                       blocks.context(f"Job `{job}`")))
+
+
+class RecreateLike(Protocol):
+    container: str
+    ok: bool
+    rolled_back: bool
+    reason: str
+    log_tail: str
+    started: bool
+
+
+def recreated(job: str, host: str, ref: str, old: str, new: str,
+              results: Sequence[RecreateLike]) -> Message:
+    good = [r for r in results if r.ok]
+    bad = [r for r in results if not r.ok]
+    icon = ":white_check_mark:" if not bad else ":warning:"
+    head = (f"{icon} `{ref}` on {host}: pulled `{short_digest(old)}` -> `{short_digest(new)}`, "
+            f"{len(good)} container(s) recreated" + (f", {len(bad)} rolled back" if bad else ""))
+    parts: list[dict[str, Any]] = [blocks.section(head)]
+    if good:
+        parts.append(blocks.section("Now on the new image: " + ", ".join(
+            f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
+            for r in good)))
+    for result in bad:
+        what = "rolled back to the old image" if result.rolled_back else "left as it was"
+        parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
+                                    f"the new container did not stay up ({result.reason})."))
+        if result.log_tail.strip():
+            parts.append(blocks.code(result.log_tail, 1200))
+    if not results:
+        parts.append(blocks.context("No container uses this image."))
+    parts.append(blocks.context(f"Job `{job}`"))
+    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not bad)
+
+
+def action_failed(job: str, ref: str, action: str, error: str) -> Message:
+    text = f":x: Could not {action} `{ref}`: {error}"
+    return Message(text=text.replace("`", ""), ok=False,
+                   blocks=(blocks.section(text), blocks.context(f"Job `{job}`")))
+
+
+def check_failed(job: str, host: str, ref: str, error: str) -> Message:
+    text = (f":warning: Could not check `{ref}` on {host} for updates: {error}\n"
+            "The other images were checked; this one is tried again on the next run "
+            "(you hear again only after it worked once).")
+    return Message(text=text.replace("`", ""), ok=False,
+                   blocks=(blocks.section(text), blocks.context(f"Job `{job}`")))
+
+
+def host_failed(job: str, host: str, error: str) -> Message:
+    text = f":x: Job `{job}` could not work on host `{host}`: {error}"
+    return Message(text=text.replace("`", ""), ok=False, blocks=(blocks.section(text),))
+
+
+def update_summary(job: str, rows: Sequence[tuple[str, str, str]], summary: str) -> Message:
+    body = table(("HOST", "IMAGE", "STATE"), rows) if rows else "(nothing watched)"
+    return Message(text=f"Update check {job}: {summary}",
+                   blocks=(blocks.section(f"*Update check `{job}`*: {summary}"),
+                           blocks.code(body)))
+
+
+# -- prune job ----------------------------------------------------------------------------
+
+class PruneImageLike(Protocol):
+    label: str
+    size: int
+    reason: str
+
+
+def _image_lines(images: Sequence[PruneImageLike]) -> list[str]:
+    return [f"{image.label}  {size(image.size)}" for image in images]
+
+
+def prune_dry_run(job: str, host: str, plan: Any) -> Message:
+    head = (f":mag: Dry run of `{job}` on {host}: would remove {len(plan.images)} image(s), "
+            f"up to {size(plan.total_bytes)}.")
+    parts = [blocks.section(head)]
+    if plan.images:
+        parts.append(blocks.code(_code_lines(_image_lines(plan.images))))
+    if plan.skipped:
+        parts.append(blocks.context(f"{len(plan.skipped)} image(s) kept (in use or by `keep`)."))
+    parts.append(blocks.context("Nothing was removed: the job has `dry_run = true`."))
+    return Message(text=head.replace("`", ""), blocks=tuple(parts))
+
+
+def prune_report(job: str, host: str, plan: Any, result: Any, before: int,
+                 after: int) -> Message:
+    reclaimed = max(0, before - after)
+    icon = ":broom:" if not result.failed else ":warning:"
+    head = (f"{icon} `{job}` on {host}: removed {len(result.removed)} image(s), "
+            f"reclaimed {size(reclaimed)}.")
+    parts = [blocks.section(head),
+             *blocks.fields([("Images before", size(before)), ("Images after", size(after)),
+                             ("Reclaimed", size(reclaimed)),
+                             ("Kept", f"{len(plan.skipped)} (in use or by `keep`)")])]
+    if result.removed:
+        parts.append(blocks.code(_code_lines(_image_lines(result.removed))))
+    if result.failed:
+        lines = [f"{image.label}: {reason}" for image, reason in result.failed]
+        parts.append(blocks.section("*The engine refused to remove:*"))
+        parts.append(blocks.code(_code_lines(lines)))
+    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not result.failed)
+
+
+def job_failed(job: str, exc: DockopsError) -> Message:
+    text = f":x: Job `{job}` failed: {exc.message}"
+    parts = [blocks.section(text)]
+    if exc.detail:
+        parts.append(blocks.context(exc.detail))
+    return Message(text=text.replace("`", ""), blocks=tuple(parts), ok=False)
+
+
+# -- the slash commands -------------------------------------------------------------------
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def job_list(rows: Sequence[tuple[str, str, str, str, str, str]], note: str = "") -> Message:
+    """Rows of (name, type, schedule, next run, last result, channel)."""
+    if not rows:
+        return Message(text="No jobs are configured.",
+                       blocks=(blocks.section("No jobs are configured."),
+                               blocks.context("Add `[[jobs]]` entries to the dockops config.")))
+    body = table(("NAME", "TYPE", "SCHEDULE (UTC)", "NEXT RUN", "LAST RESULT", "CHANNEL"), rows)
+    parts = [blocks.section(f"*{len(rows)} scheduled job(s)*"), blocks.code(body)]
+    if note:
+        parts.append(blocks.context(note))
+    return Message(text=f"{len(rows)} scheduled jobs", blocks=tuple(parts))
+
+
+def last_result(outcome: str, summary: str, finished: datetime | None) -> str:
+    if not outcome:
+        return "never ran"
+    return f"{outcome} {ago(finished)}: {summary}"[:80] if finished else f"{outcome} (running)"
+
+
+def history(name: str, runs: Sequence[Any]) -> Message:
+    if not runs:
+        return Message(text=f"Job {name} has not run yet.",
+                       blocks=(blocks.section(f"Job `{name}` has not run yet."),))
+    rows = [(f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.trigger, r.outcome,
+             f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-",
+             r.summary[:100]) for r in runs]
+    body = table(("STARTED (UTC)", "TRIGGER", "OUTCOME", "TOOK", "SUMMARY"), rows)
+    return Message(text=f"Last {len(runs)} runs of {name}",
+                   blocks=(blocks.section(f"*Last {len(runs)} run(s) of `{name}`*"),
+                           blocks.code(body)))
+
+
+def run_queued(name: str, channel: str, next_run: datetime | None) -> Message:
+    text = (f":arrow_forward: Job `{name}` is running now; its report goes to <#{channel}>. "
+            f"The schedule does not move (next run {when(next_run)}).")
+    return Message(text=text, blocks=(blocks.section(text),))
+
+
+def run_finished(name: str, outcome: str, summary: str, shown: int) -> Message:
+    icon = {"ok": ":white_check_mark:", "skipped": ":double_vertical_bar:"}.get(outcome, ":x:")
+    text = f"{icon} Job `{name}` {outcome}: {summary}"
+    parts = [blocks.section(text)]
+    if shown:
+        parts.append(blocks.context(f"{shown} notification(s) above."))
+    return Message(text=text.replace("`", ""), blocks=tuple(parts), ok=outcome != "error")
+
+
+def paused(name: str) -> Message:
+    text = f":double_vertical_bar: Job `{name}` is paused. `jobs resume {name}` restarts it."
+    return Message(text=text, blocks=(blocks.section(text),))
+
+
+def resumed(name: str, next_run: datetime | None) -> Message:
+    text = f":arrow_forward: Job `{name}` resumed; next run {when(next_run)}."
+    return Message(text=text, blocks=(blocks.section(text),))
+
+
+# -- buttons ------------------------------------------------------------------------------
+
+def button_done(original: str, outcome: str) -> Message:
+    """The notice after a button: what was done, by whom, no buttons left to press twice."""
+    return Message(text=f"{original}\n{outcome}",
+                   blocks=(blocks.section(original[:2900]), blocks.section(outcome)))
+
+
+def snoozed(ref: str, user: str, until: datetime) -> str:
+    return f":zzz: {user} snoozed updates of `{ref}` until {when(until)}."

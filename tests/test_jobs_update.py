@@ -1,0 +1,255 @@
+"""The update job against a real engine and a real registry: detect without pulling, tell
+once, pull, recreate, and roll back a new image that will not run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+from slack_sdk import WebClient
+
+from bot.jobs.outbox import Outbox
+from bot.jobs.runner import JobRunner
+from bot.services import Services
+from tests.conftest import ACCESS, make_settings
+from tests.registry_rig import RegistryRig
+from tests.slack_standin import SlackStandIn
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique, wait_for
+
+
+def _check_stream(events: Iterator[dict]) -> None:
+    for event in events:
+        error = event.get("error") or (event.get("errorDetail") or {}).get("message")
+        assert not error, error
+
+
+@dataclass
+class AppImage:
+    """A test image in the registry: v1 pulled here, v2 (when published) only in the registry."""
+
+    client: docker.DockerClient
+    registry: RegistryRig
+    repo: str
+    workdir: Path
+    v1: str = ""
+    v1_digest: str = ""
+    v2: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repo}:latest"
+
+    def build(self, version: str, cmd: str = '["sleep", "300"]') -> str:
+        context = self.workdir / version
+        context.mkdir()
+        (context / "Dockerfile").write_text(
+            f"FROM {BUSYBOX}\nRUN echo {version} > /version\nCMD {cmd}\n")
+        image, _ = self.client.images.build(path=str(context), tag=self.ref, rm=True,
+                                            forcerm=True, labels={TEST_LABEL: RUN_ID})
+        return image.id
+
+    def push(self) -> str:
+        _check_stream(self.client.api.push(self.repo, tag="latest", stream=True, decode=True))
+        return self.digest_of(self.ref)
+
+    def digest_of(self, ref: str) -> str:
+        digests = self.client.api.inspect_image(ref)["RepoDigests"]
+        return next(d.split("@")[1] for d in digests if d.startswith(self.repo + "@"))
+
+    def publish_v1(self) -> None:
+        self.v1 = self.build("v1")
+        self.v1_digest = self.push()
+
+    def publish_v2(self, cmd: str = '["sleep", "300"]') -> str:
+        """Push v2 under the same tag, then put the local tag back on v1 and drop v2 here."""
+        self.v2 = self.build("v2", cmd)
+        digest = self.push()
+        self.client.api.tag(self.v1, self.repo, "latest", force=True)
+        self.client.images.remove(self.v2, force=True)
+        return digest
+
+    def local_id(self) -> str:
+        return self.client.api.inspect_image(self.ref)["Id"]
+
+
+@pytest.fixture
+def app_image(docker_client: docker.DockerClient, busybox: str, registry: RegistryRig,
+              tmp_path: Path) -> Iterator[AppImage]:
+    image = AppImage(docker_client, registry, f"{registry.host}/dockops-test/{unique('app')}",
+                     tmp_path / "images")
+    image.workdir.mkdir()
+    image.publish_v1()
+    yield image
+    for item in docker_client.images.list(name=image.repo, all=True):
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.images.remove(item.id, force=True)
+
+
+@pytest.fixture
+def watching(docker_client: docker.DockerClient, app_image: AppImage
+             ) -> Iterator[Callable[..., docker.models.containers.Container]]:
+    """Run containers of the app image with a watch label only this test uses."""
+    label = unique("watch")
+
+    def run(**kwargs: object) -> docker.models.containers.Container:
+        return docker_client.containers.run(
+            app_image.ref, name=unique("web"), detach=True,
+            labels={TEST_LABEL: RUN_ID, label: "true"}, stop_signal="SIGKILL", **kwargs)
+
+    run.label = label  # type: ignore[attr-defined]
+    yield run
+    for container in docker_client.containers.list(all=True, sparse=True,
+                                                   filters={"label": label}):
+        container.remove(force=True)
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def boot(tmp_path: Path, slack: SlackStandIn) -> Iterator[Callable[[str], JobRunner]]:
+    """A bot's job runner on the test's data dir, posting through the outbox to the stand-in."""
+    made: list[Services] = []
+
+    def start(jobs: str) -> JobRunner:
+        services = Services.build(make_settings(tmp_path, ACCESS + jobs))
+        made.append(services)
+        client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+        return JobRunner(services, Outbox(services.store, client))
+
+    yield start
+    for services in made:
+        services.close()
+
+
+def update_job(channel: str, *, images: list[str] = (), containers: str = "",
+               action: str = "notify", extra: str = "") -> str:
+    lines = ['[[jobs]]', 'name = "updates"', 'type = "update"', 'schedule = "*/30 * * * *"',
+             f'channel = "{channel}"', f'action = "{action}"', 'jitter = "0s"',
+             f"images = {json.dumps(list(images))}"]
+    if containers:
+        lines.append(f'containers = "{containers}"')
+    return "\n".join(lines) + "\n" + extra
+
+
+def posted(slack: SlackStandIn, runner: JobRunner, channel: str) -> list[dict]:
+    assert runner.outbox is not None
+    runner.outbox.drain_once()
+    return slack.messages(channel)
+
+
+def new_channel() -> str:
+    return "C" + unique("x").rsplit("-", 1)[1].upper() + "9"
+
+
+def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_restart(
+        app_image: AppImage, watching, registry: RegistryRig, slack: SlackStandIn,
+        boot) -> None:
+    web = watching()
+    channel = new_channel()
+    config = update_job(channel, containers=f"label:{watching.label}")
+    runner = boot(config)
+    report, _ = runner.run("updates")
+    assert report.outcome == "ok" and report.summary == "1 image(s) checked, 0 changed"
+    assert posted(slack, runner, channel) == []  # unchanged: no message
+
+    v2_digest = app_image.publish_v2()
+    mark = registry.mark()
+    report, _ = runner.run("updates")
+    assert report.summary == "1 image(s) checked, 1 changed"
+    [message] = posted(slack, runner, channel)
+    assert app_image.ref in message["text"] and web.name in message["text"]
+    assert app_image.v1_digest[:19] in message["text"] and v2_digest[:19] in message["text"]
+    actions = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["action_id"] for a in actions] == ["dockops.update.pull", "dockops.update.recreate",
+                                                "dockops.update.snooze"]
+    assert json.loads(actions[0]["value"])["d"] == v2_digest
+    # Asked the registry for the manifest (and the engine for its 1 KB config blob, to name
+    # the platform): no layer was downloaded and the local tag did not move.
+    seen = wait_for(lambda: [r for r in registry.requests(mark) if r.is_manifest], timeout=5,
+                    what="the manifest request in the registry log")
+    assert all(r.method in ("GET", "HEAD") for r in seen)
+    blobs = {r.path.rsplit("/", 1)[1] for r in registry.requests(mark) if r.is_blob}
+    assert blobs <= {app_image.v2}, "a layer was downloaded"
+    print(f"registry requests for one check: {len(seen)} manifest, {len(blobs)} config blob")
+    assert app_image.local_id() == app_image.v1
+
+    runner.run("updates")
+    assert len(posted(slack, runner, channel)) == 1  # same digest: not again
+    restarted = boot(config)  # a new bot process on the same data dir
+    restarted.run("updates")
+    assert len(posted(slack, restarted, channel)) == 1
+    assert slack.violations == []
+
+
+def test_recreate_switches_the_watching_container_to_v2_with_the_same_config(
+        app_image: AppImage, watching, docker_client: docker.DockerClient,
+        slack: SlackStandIn, boot) -> None:
+    web = watching(environment={"GREETING": "hello"}, restart_policy={"Name": "on-failure",
+                                                                        "MaximumRetryCount": 2})
+    app_image.publish_v2()
+    channel = new_channel()
+    runner = boot(update_job(channel, containers=f"label:{watching.label}", action="recreate"))
+    started = time.monotonic()
+    report, _ = runner.run("updates")
+    took = time.monotonic() - started
+    assert report.outcome == "ok"
+    now = docker_client.api.inspect_container(web.name)
+    assert now["Id"] != web.id and now["State"]["Running"]
+    assert now["Image"] == app_image.local_id() != app_image.v1
+    assert "GREETING=hello" in now["Config"]["Env"]
+    assert now["Config"]["Labels"][watching.label] == "true"
+    assert now["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    assert docker_client.containers.list(all=True, filters={"name": f"{web.name}-dockops-old"}) \
+        == []
+    [message] = posted(slack, runner, channel)
+    assert "1 container(s) recreated" in message["text"]
+    print(f"recreate of one container: {took:.1f}s")
+
+
+def test_a_v2_that_exits_at_once_is_rolled_back_to_v1_and_said_so(
+        app_image: AppImage, watching, docker_client: docker.DockerClient,
+        slack: SlackStandIn, boot) -> None:
+    web = watching()
+    app_image.publish_v2(cmd='["sh", "-c", "echo broken config; exit 3"]')
+    channel = new_channel()
+    runner = boot(update_job(channel, images=[app_image.ref], action="recreate",
+                             extra='recreate_timeout = "20s"\n'))
+    report, _ = runner.run("updates")
+    assert report.outcome == "ok"  # the job ran; the container's fate is in the message
+    now = docker_client.api.inspect_container(web.name)
+    assert now["Id"] == web.id and now["State"]["Running"]
+    assert now["Image"] == app_image.v1
+    assert len(docker_client.containers.list(all=True, filters={"label": watching.label})) == 1
+    [message] = posted(slack, runner, channel)
+    blocks = json.dumps(message["blocks"])
+    assert "rolled back to the old image" in blocks and "exited with code 3" in blocks
+    assert "broken config" in blocks
+
+
+def test_pull_action_pulls_and_a_failing_registry_is_reported_once_while_others_go_on(
+        app_image: AppImage, watching, slack: SlackStandIn, boot) -> None:
+    watching()
+    v2_digest = app_image.publish_v2()
+    channel = new_channel()
+    dead = "127.0.0.1:9/dockops-test/nothing:latest"
+    runner = boot(update_job(channel, images=[app_image.ref, dead], action="pull"))
+    report, _ = runner.run("updates")
+    assert report.outcome == "error" and "1 failed" in report.summary
+    assert app_image.digest_of(app_image.ref) == v2_digest  # pulled
+    texts = sorted(m["text"] for m in posted(slack, runner, channel))
+    assert len(texts) == 2
+    assert texts[0].startswith(":warning: Could not check") or "Could not check" in texts[0] + \
+        texts[1]
+    assert any("Pulled " in t and "Still on the old image" in t for t in texts)
+    runner.run("updates")  # the dead registry again: not repeated; v2 is local now: nothing new
+    assert len(posted(slack, runner, channel)) == 2
