@@ -1,0 +1,119 @@
+"""The prune job on a real engine, run from the console: dangling and old unused images go,
+images in use and `keep` ones stay, `until` and `dry_run` are honoured, bytes are reported."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from bot.pipeline import Pipeline
+from bot.policy import Actor
+from bot.services import Services
+from tests.conftest import ACCESS, make_settings
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique
+
+
+@pytest.fixture
+def images(docker_client: docker.DockerClient, busybox: str, tmp_path: Path
+           ) -> Iterator[tuple[str, Callable[[str, str], str]]]:
+    """Build images carrying a label only this test uses; all removed afterwards."""
+    label = unique("prune")
+    built: list[str] = []
+
+    def build(tag: str, content: str) -> str:
+        context = tmp_path / unique("ctx")
+        context.mkdir()
+        (context / "Dockerfile").write_text(f"FROM {BUSYBOX}\nRUN echo {content} > /content\n")
+        image, _ = docker_client.images.build(path=str(context), tag=tag, rm=True, forcerm=True,
+                                              labels={TEST_LABEL: RUN_ID, label: "yes"})
+        built.append(image.id)
+        return image.id
+
+    yield label, build
+    for image_id in built:
+        with contextlib.suppress(docker.errors.NotFound):
+            docker_client.images.remove(image_id, force=True)
+
+
+def console(tmp_path: Path, job: str) -> Callable[[str], RecordingResponder]:
+    services = Services.build(make_settings(tmp_path, ACCESS + job))
+    pipeline = Pipeline(services)
+
+    def say(text: str) -> RecordingResponder:
+        responder = RecordingResponder()
+        pipeline.execute(text, Actor("console:test", source="console"), responder)
+        return responder
+
+    return say
+
+
+def prune_job(label: str, keep: str, **extra: str) -> str:
+    lines = ['[[jobs]]', 'name = "nightly-prune"', 'type = "prune"', 'schedule = "0 3 * * *"',
+             'channel = "C0OPS"', 'all = true', f'labels = ["{label}=yes"]', f'keep = ["{keep}"]',
+             *[f'{key} = {value}' for key, value in extra.items()]]
+    return "\n".join(lines) + "\n"
+
+
+def exists(client: docker.DockerClient, image_id: str) -> bool:
+    try:
+        client.images.get(image_id)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def test_prune_removes_dangling_and_unused_keeps_used_and_kept_and_reports_bytes(
+        images, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+    label, build = images
+    repo = f"dockops-test/{unique('prunable')}"
+    dangling = build(f"{repo}:1", "first")
+    unused = build(f"{repo}:1", "second")  # takes the tag: the first is now dangling
+    used = build(f"dockops-test/{unique('used')}:1", "used")
+    keep_repo = f"dockops-test/{unique('base')}"
+    kept = build(f"{keep_repo}:1", "kept")
+    user = docker_client.containers.create(used, "true", name=unique("user"),
+                                           labels={TEST_LABEL: RUN_ID})
+    try:
+        check_prune(docker_client, tmp_path, label, repo, keep_repo,
+                    (dangling, unused, used, kept))
+    finally:
+        user.remove(force=True)
+
+
+def check_prune(docker_client: docker.DockerClient, tmp_path: Path, label: str, repo: str,
+                keep_repo: str, ids: tuple[str, str, str, str]) -> None:
+    dangling, unused, used, kept = ids
+
+    dry = console(tmp_path / "dry", prune_job(label, f"{keep_repo}*", dry_run="true"))
+    answer = dry("jobs run nightly-prune").text()
+    assert "Dry run of nightly-prune" in answer and "would remove 2 image(s)" in answer
+    assert f"{repo}:1" in answer and "<none>" in answer
+    assert all(exists(docker_client, i) for i in (dangling, unused, used, kept))
+
+    recent = console(tmp_path / "until", prune_job(label, f"{keep_repo}*", until='"1h"'))
+    assert "removed 0 image(s)" in recent("jobs run nightly-prune").text()  # all newer than 1h
+
+    say = console(tmp_path / "real", prune_job(label, f"{keep_repo}*"))
+    answer = say("jobs run nightly-prune")
+    text = answer.text()
+    assert "removed 2 image(s), reclaimed" in text
+    assert "Images before" in text and "Images after" in text and "Kept: 2" in text
+    assert f"{repo}:1" in text and "<none>" in text
+    assert not exists(docker_client, dangling) and not exists(docker_client, unused)
+    assert exists(docker_client, used) and exists(docker_client, kept)
+    assert "Job nightly-prune ok: removed 2 image(s)" in text
+    history = say("jobs history nightly-prune").text()
+    assert "manual" in history and "removed 2 image(s)" in history
+
+
+def test_the_console_lists_jobs_and_explains_that_pausing_needs_the_server(
+        tmp_path: Path) -> None:
+    say = console(tmp_path, prune_job(unique("none"), "nothing*"))
+    listing = say("jobs").text()
+    assert "nightly-prune" in listing and "never ran" in listing
+    assert "The scheduler runs in dockops serve" in listing
+    assert "pausing and resuming happen in dockops serve" in say("jobs pause nightly-prune").text()
