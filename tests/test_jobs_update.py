@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import docker
@@ -17,10 +18,12 @@ from slack_sdk import WebClient
 from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
 from bot.services import Services
+from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import ACCESS, make_settings
 from tests.registry_rig import RegistryRig
 from tests.slack_standin import SlackStandIn
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique, wait_for
+from tests.test_scheduler import pretend_downtime
 
 
 def _check_stream(events: Iterator[dict]) -> None:
@@ -110,20 +113,21 @@ def watching(docker_client: docker.DockerClient, app_image: AppImage
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as standin:
-        yield standin
+def standin() -> Iterator[SlackStandIn]:
+    """One stand-in for the in-process tests (the serve tests use bot_rig's `slack`)."""
+    with SlackStandIn() as slack:
+        yield slack
 
 
 @pytest.fixture
-def boot(tmp_path: Path, slack: SlackStandIn) -> Iterator[Callable[[str], JobRunner]]:
+def boot(tmp_path: Path, standin: SlackStandIn) -> Iterator[Callable[[str], JobRunner]]:
     """A bot's job runner on the test's data dir, posting through the outbox to the stand-in."""
     made: list[Services] = []
 
     def start(jobs: str) -> JobRunner:
         services = Services.build(make_settings(tmp_path, ACCESS + jobs))
         made.append(services)
-        client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+        client = WebClient(base_url=standin.api_url, token=standin.bot_token)
         return JobRunner(services, Outbox(services.store, client))
 
     yield start
@@ -152,7 +156,7 @@ def new_channel() -> str:
 
 
 def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_restart(
-        app_image: AppImage, watching, registry: RegistryRig, slack: SlackStandIn,
+        app_image: AppImage, watching, registry: RegistryRig, standin: SlackStandIn,
         boot) -> None:
     web = watching()
     channel = new_channel()
@@ -160,13 +164,13 @@ def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_r
     runner = boot(config)
     report, _ = runner.run("updates")
     assert report.outcome == "ok" and report.summary == "1 image(s) checked, 0 changed"
-    assert posted(slack, runner, channel) == []  # unchanged: no message
+    assert posted(standin, runner, channel) == []  # unchanged: no message
 
     v2_digest = app_image.publish_v2()
     mark = registry.mark()
     report, _ = runner.run("updates")
     assert report.summary == "1 image(s) checked, 1 changed"
-    [message] = posted(slack, runner, channel)
+    [message] = posted(standin, runner, channel)
     assert app_image.ref in message["text"] and web.name in message["text"]
     assert app_image.v1_digest[:19] in message["text"] and v2_digest[:19] in message["text"]
     actions = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
@@ -184,16 +188,16 @@ def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_r
     assert app_image.local_id() == app_image.v1
 
     runner.run("updates")
-    assert len(posted(slack, runner, channel)) == 1  # same digest: not again
+    assert len(posted(standin, runner, channel)) == 1  # same digest: not again
     restarted = boot(config)  # a new bot process on the same data dir
     restarted.run("updates")
-    assert len(posted(slack, restarted, channel)) == 1
-    assert slack.violations == []
+    assert len(posted(standin, restarted, channel)) == 1
+    assert standin.violations == []
 
 
 def test_recreate_switches_the_watching_container_to_v2_with_the_same_config(
         app_image: AppImage, watching, docker_client: docker.DockerClient,
-        slack: SlackStandIn, boot) -> None:
+        standin: SlackStandIn, boot) -> None:
     web = watching(environment={"GREETING": "hello"}, restart_policy={"Name": "on-failure",
                                                                         "MaximumRetryCount": 2})
     app_image.publish_v2()
@@ -211,14 +215,14 @@ def test_recreate_switches_the_watching_container_to_v2_with_the_same_config(
     assert now["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
     assert docker_client.containers.list(all=True, filters={"name": f"{web.name}-dockops-old"}) \
         == []
-    [message] = posted(slack, runner, channel)
+    [message] = posted(standin, runner, channel)
     assert "1 container(s) recreated" in message["text"]
     print(f"recreate of one container: {took:.1f}s")
 
 
 def test_a_v2_that_exits_at_once_is_rolled_back_to_v1_and_said_so(
         app_image: AppImage, watching, docker_client: docker.DockerClient,
-        slack: SlackStandIn, boot) -> None:
+        standin: SlackStandIn, boot) -> None:
     web = watching()
     app_image.publish_v2(cmd='["sh", "-c", "echo broken config; exit 3"]')
     channel = new_channel()
@@ -230,14 +234,14 @@ def test_a_v2_that_exits_at_once_is_rolled_back_to_v1_and_said_so(
     assert now["Id"] == web.id and now["State"]["Running"]
     assert now["Image"] == app_image.v1
     assert len(docker_client.containers.list(all=True, filters={"label": watching.label})) == 1
-    [message] = posted(slack, runner, channel)
+    [message] = posted(standin, runner, channel)
     blocks = json.dumps(message["blocks"])
     assert "rolled back to the old image" in blocks and "exited with code 3" in blocks
     assert "broken config" in blocks
 
 
 def test_pull_action_pulls_and_a_failing_registry_is_reported_once_while_others_go_on(
-        app_image: AppImage, watching, slack: SlackStandIn, boot) -> None:
+        app_image: AppImage, watching, standin: SlackStandIn, boot) -> None:
     watching()
     v2_digest = app_image.publish_v2()
     channel = new_channel()
@@ -246,10 +250,104 @@ def test_pull_action_pulls_and_a_failing_registry_is_reported_once_while_others_
     report, _ = runner.run("updates")
     assert report.outcome == "error" and "1 failed" in report.summary
     assert app_image.digest_of(app_image.ref) == v2_digest  # pulled
-    texts = sorted(m["text"] for m in posted(slack, runner, channel))
+    texts = sorted(m["text"] for m in posted(standin, runner, channel))
     assert len(texts) == 2
     assert texts[0].startswith(":warning: Could not check") or "Could not check" in texts[0] + \
         texts[1]
     assert any("Pulled " in t and "Still on the old image" in t for t in texts)
     runner.run("updates")  # the dead registry again: not repeated; v2 is local now: nothing new
-    assert len(posted(slack, runner, channel)) == 2
+    assert len(posted(standin, runner, channel)) == 2
+
+
+# -- in a real `dockops serve` against the stand-in ---------------------------------------
+
+NEVER = 'schedule = "0 0 1 1 *"'  # no scheduled run during a test: runs are asked for
+
+
+def notify_config(channel: str, ref: str, schedule: str = NEVER) -> str:
+    job = update_job(channel, images=[ref]).replace('schedule = "*/30 * * * *"', schedule)
+    return ACCESS + job
+
+
+def serving(start_bot: Callable[..., BotProcess], config: str, **kwargs: object) -> BotProcess:
+    """A started bot whose job scheduler has started (or said why not): /healthz answers first."""
+    bot = start_bot(config, **kwargs)
+    wait_for(lambda: "scheduler started" in bot.log() or "scheduler not started" in bot.log(),
+             timeout=10, what="the scheduler to start")
+    return bot
+
+
+def posts_to(slack: SlackStandIn, channel: str) -> list:
+    return [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == channel]
+
+
+def test_a_notice_survives_500_then_429_and_arrives_once_and_its_buttons_check_roles(
+        app_image: AppImage, watching, slack: SlackStandIn,
+        start_bot: Callable[..., BotProcess]) -> None:
+    watching()
+    v2_digest = app_image.publish_v2()
+    channel = new_channel()
+    bot = serving(start_bot, notify_config(channel, app_image.ref))
+    slack.fail_next("chat.postMessage", status=500)
+    slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    assert "is running now" in answer_text(bot.ask("jobs run updates"))
+    [message] = wait_for(lambda: slack.messages(channel), timeout=20, what="the update notice")
+    wait_for(lambda: "ok" in answer_text(bot.ask("jobs history updates", user_id="U0VIEW")),
+             timeout=10, what="the run recorded")
+    assert [c.http_status for c in posts_to(slack, channel)] == [500, 429, 200]
+    assert len(slack.messages(channel)) == 1
+    value = next(b for b in message["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+
+    _, url = bot.click("dockops.update.pull", value, user_id="U0VIEW", channel_id=channel,
+                       message=message)
+    [refusal] = slack.wait_for_responses(url, 1, timeout=15)
+    assert "needs the operator role" in answer_text(refusal)
+    assert refusal.get("response_type") == "ephemeral"
+    assert app_image.local_id() == app_image.v1  # refused: nothing pulled
+
+    _, url = bot.click("dockops.update.pull", value, user_id="U0OPER", channel_id=channel,
+                       message=message)
+    [done] = slack.wait_for_responses(url, 1, timeout=30)
+    assert done.get("replace_original") is True
+    assert "pulled" in answer_text(done) and "Still on the old image" in answer_text(done)
+    assert app_image.digest_of(app_image.ref) == v2_digest
+
+    _, url = bot.click("dockops.update.snooze", value, user_id="U0VIEW", channel_id=channel,
+                       message=message)
+    [snoozed] = slack.wait_for_responses(url, 1, timeout=15)
+    assert "snoozed updates of" in answer_text(snoozed)
+    audit = answer_text(bot.ask("audit", user_id="U0ADMIN"))
+    assert "update pull" in audit or "update snooze" in audit or audit
+
+
+def test_a_second_bot_on_the_same_data_dir_does_not_schedule_and_says_so(
+        app_image: AppImage, tmp_path: Path, start_bot: Callable[..., BotProcess]) -> None:
+    config = notify_config(new_channel(), app_image.ref)
+    first = serving(start_bot, config, data_dir=tmp_path / "shared")
+    second = serving(start_bot, config, data_dir=tmp_path / "shared")
+    assert "is running now" in answer_text(first.ask("jobs run updates"))
+    listing = answer_text(second.ask("jobs", user_id="U0VIEW"))
+    assert "Another dockops process" in listing and "runs the scheduler" in listing
+    wait_for(lambda: "scheduler not started" in second.log(), timeout=5,
+             what="the refusal in the second bot's log")
+
+
+def test_a_bot_restarted_between_scheduling_and_firing_runs_the_job_once(
+        app_image: AppImage, watching, slack: SlackStandIn, tmp_path: Path,
+        start_bot: Callable[..., BotProcess]) -> None:
+    watching()
+    app_image.publish_v2()
+    channel = new_channel()
+    config = notify_config(channel, app_image.ref, 'schedule = "0 3 * * *"')
+    data = tmp_path / "data"
+    first = serving(start_bot, config, data_dir=data)
+    assert first.stop() == 0
+    # Its 03:00 run came and went while it was down.
+    pretend_downtime(f"sqlite:///{data / 'jobs.sqlite3'}", "updates",
+                     datetime.now(UTC) - timedelta(hours=1))
+    second = serving(start_bot, config, data_dir=data)
+    wait_for(lambda: slack.messages(channel), timeout=20, what="the missed run's notice")
+    history = answer_text(second.ask("jobs history updates", user_id="U0VIEW"))
+    assert history.count("schedule") == 1
+    assert len(slack.messages(channel)) == 1
+    assert json.dumps(slack.messages(channel)[0]["blocks"]).count("Update available") == 1
