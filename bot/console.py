@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import getpass
+import shlex
 import sys
+import time
 from typing import TextIO
 
+from bot.errors import RefusedError
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.services import Services
+from bot.views import confirm as confirm_views
+from bot.views import errors as error_views
 from bot.views.message import Message
 from bot.views.terminal import render
+
+_YES = ("y", "yes")
 
 
 class ConsoleThread:
@@ -32,12 +39,23 @@ class ConsoleResponder:
         self.out = out
 
     def send(self, message: Message) -> None:
-        self.out.write(render(message))
+        # Buttons mean nothing in a terminal: the console asks y/N instead.
+        self.out.write(render(confirm_views.without_buttons(message)))
         self.out.flush()
 
     def start_thread(self, message: Message) -> ConsoleThread:
         self.send(message)
         return ConsoleThread(self.out)
+
+
+class _Discard:
+    """A responder for answers nobody needs to see."""
+
+    def send(self, message: Message) -> None:
+        pass
+
+    def start_thread(self, message: Message) -> ConsoleThread:
+        raise RuntimeError("nothing follows a discarded answer")
 
 
 class Console:
@@ -51,7 +69,34 @@ class Console:
         self.stdin = stdin
 
     def run_one(self, text: str) -> Outcome:
-        return self.pipeline.execute(text, self.actor, ConsoleResponder(self.out))
+        responder = ConsoleResponder(self.out)
+        outcome = self.pipeline.execute(text, self.actor, responder)
+        if outcome.awaiting_confirmation:
+            return self._confirm(text, outcome, responder)
+        return outcome
+
+    def _confirm(self, text: str, preview: Outcome, responder: ConsoleResponder) -> Outcome:
+        """Settle a destructive command's confirmation: --yes, a y/N on a terminal, or refuse."""
+        if self.assume_yes:
+            return self.pipeline.decide(preview.token, self.actor, responder, confirm=True)
+        if self.stdin.isatty():
+            answer = self._ask("Proceed? [y/N] ")
+            return self.pipeline.decide(preview.token, self.actor, responder,
+                                        confirm=answer in _YES)
+        started = time.monotonic()
+        self.pipeline.decide(preview.token, self.actor, _Discard(), confirm=False)
+        refusal = error_views.error(RefusedError(
+            f"`{preview.command}` needs a confirmation and there is no terminal to ask on: "
+            "nothing was done.",
+            detail=f"Add --yes to confirm it: dockops console --yes -c {shlex.quote(text)}"))
+        responder.send(refusal)
+        return Outcome(preview.command, "refused", "refused", refusal,
+                       time.monotonic() - started, preview.token)
+
+    def _ask(self, prompt: str) -> str:
+        self.out.write(prompt)
+        self.out.flush()
+        return self.stdin.readline().strip().lower()
 
     def repl(self) -> int:
         interactive = self.stdin.isatty()

@@ -1,25 +1,35 @@
-"""The one path every command takes: parse -> policy -> engine -> view -> reply."""
+"""The one path every command takes: parse -> policy -> (confirm) -> engine -> view -> reply."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.commands import TABLE, Invocation, parse
+from bot.confirm import Confirmations, Pending
 from bot.errors import DockopsError, EngineError, RefusedError, UsageError
-from bot.handlers import HANDLERS, Context
-from bot.policy import Actor, authorize
-from bot.redact import mask_text
+from bot.handlers import HANDLERS, PREVIEWS, Context
+from bot.policy import Actor, authorize, role_of
+from bot.redact import mask_command, mask_echoes
 from bot.reply import Responder
+from bot.roles import Role
 from bot.services import Services
 from bot.store import AuditRow
+from bot.views import confirm as confirm_views
 from bot.views import errors as error_views
 from bot.views.message import Message
 
+if TYPE_CHECKING:
+    from bot.slack.audit_channel import AuditChannel
+
 log = logging.getLogger("dockops.pipeline")
+
+Finish = Callable[[Message | None], Message | None]
 
 
 @dataclass(frozen=True)
@@ -27,14 +37,38 @@ class Outcome:
     """How a command ended, for the audit trail, metrics and the console's exit code."""
 
     command: str
-    decision: str  # allowed | refused | invalid
-    result: str  # ok | error | refused | invalid | internal
+    decision: str  # allowed | refused | invalid | pending
+    result: str  # ok | error | refused | invalid | internal | preview | cancelled | expired | ignored
     message: Message | None
     seconds: float
+    token: str = ""  # the confirmation a preview opened
 
     @property
     def ok(self) -> bool:
         return self.result == "ok"
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.result == "preview"
+
+
+def _audit_channel(services: Services) -> AuditChannel | None:
+    """The Slack audit channel poster, loaded only when `[slack] audit_channel` is set."""
+    if not services.settings.slack.audit_channel:
+        return None
+    from bot.slack.audit_channel import audit_channel
+
+    return audit_channel(services.settings)
+
+
+@dataclass
+class _Progress:
+    """How far a command got; what an exception at that point means for the audit."""
+
+    invocation: Invocation | None = None
+    decision: str = "invalid"
+    result: str = "invalid"
+    token: str = ""
 
 
 class Pipeline:
@@ -42,40 +76,83 @@ class Pipeline:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.confirmations = Confirmations(services.store)
+        self.audit_channel = _audit_channel(services)
 
     def execute(self, text: str, actor: Actor, responder: Responder) -> Outcome:
+        """Run a command; a destructive one answers with a preview to confirm instead."""
+        return self._run(text, actor, responder, confirmed=False)
+
+    def decide(self, token: str, actor: Actor, responder: Responder, *, confirm: bool,
+               private: Responder | None = None) -> Outcome:
+        """A Confirm or Cancel click on a preview.
+
+        What replaces the preview (the outcome, "cancelled", "expired") goes to `responder`;
+        answers that change nothing (not yours, already decided) go to `private` only.
+        """
         started = time.monotonic()
-        invocation: Invocation | None = None
-        decision, result = "invalid", "invalid"
-        message: Message | None
         try:
-            invocation = parse(text, TABLE)
-            decision = "refused"
-            role = authorize(invocation, actor, self.services.settings.access)
-            decision, result = "allowed", "error"
-            message = self._perform(Context(invocation, actor, role, self.services, responder))
-            result = "ok" if message is None or message.ok else "error"
-        except UsageError as exc:
-            message = error_views.error(exc)
-        except RefusedError as exc:
-            result = "refused"
-            message = error_views.error(exc)
-        except DockopsError as exc:
-            if isinstance(exc, EngineError) and invocation is not None:
-                metrics.ENGINE_ERRORS.labels(invocation.host or "default").inc()
-            message = error_views.error(exc)
+            return self._decide(token, actor, responder, private or responder, confirm, started)
         except Exception:
             reference = uuid.uuid4().hex[:8]
-            log.exception("internal error %s running %r", reference, mask_text(text))
-            result, message = "internal", error_views.internal(reference)
+            log.exception("internal error %s deciding confirmation %s", reference, token[:8])
+            message = error_views.internal(reference)
+            self._send(private or responder, message)
+            return Outcome("", "allowed", "internal", message, time.monotonic() - started)
+
+    # -- one command ---------------------------------------------------------------------
+
+    def _run(self, text: str, actor: Actor, responder: Responder, *, confirmed: bool,
+             finish: Finish | None = None) -> Outcome:
+        started = time.monotonic()
+        progress = _Progress()
+        message = self._guarded(progress, text,
+                                lambda: self._steps(progress, text, actor, responder, confirmed))
+        if finish is not None:
+            message = finish(message)
         if message is not None:
             self._send(responder, message)
-        outcome = Outcome(invocation.command.name if invocation else "", decision, result,
-                          message, time.monotonic() - started)
-        self._audit(text, actor, invocation, outcome)
+        invocation = progress.invocation
+        outcome = Outcome(invocation.command.name if invocation else "", progress.decision,
+                          progress.result, message, time.monotonic() - started, progress.token)
+        self._audit_command(text, actor, invocation, outcome)
         metrics.COMMANDS.labels(outcome.command or "invalid", outcome.result).inc()
         metrics.COMMAND_SECONDS.labels(outcome.command or "invalid").observe(outcome.seconds)
         return outcome
+
+    def _steps(self, progress: _Progress, text: str, actor: Actor, responder: Responder,
+               confirmed: bool) -> Message | None:
+        progress.invocation = invocation = parse(text, TABLE)
+        progress.decision = "refused"
+        role = authorize(invocation, actor, self.services.settings.access)
+        ctx = Context(invocation, actor, role, self.services, responder)
+        if not confirmed and invocation.command.is_destructive(invocation):
+            progress.decision, progress.result = "pending", "error"
+            return self._hold(progress, ctx)
+        progress.decision, progress.result = "allowed", "error"
+        message = self._perform(ctx)
+        progress.result = "ok" if message is None or message.ok else "error"
+        return message
+
+    def _guarded(self, progress: _Progress, text: str,
+                 step: Callable[[], Message | None]) -> Message | None:
+        """The step's answer, or the answer for the error it raised (never a traceback)."""
+        try:
+            return step()
+        except UsageError as exc:
+            return error_views.error(exc)
+        except RefusedError as exc:
+            progress.result = "refused"
+            return error_views.error(exc)
+        except DockopsError as exc:
+            if isinstance(exc, EngineError) and progress.invocation is not None:
+                metrics.ENGINE_ERRORS.labels(progress.invocation.host or "default").inc()
+            return error_views.error(exc)
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("internal error %s running %r", reference, mask_command(text))
+            progress.result = "internal"
+            return error_views.internal(reference)
 
     def _perform(self, ctx: Context) -> Message | None:
         name = ctx.invocation.command.name
@@ -84,6 +161,97 @@ class Pipeline:
             raise DockopsError(f"`{name}` is understood but not available in this build.")
         return handler(ctx)
 
+    # -- confirmations -------------------------------------------------------------------
+
+    def _hold(self, progress: _Progress, ctx: Context) -> Message:
+        """Answer a destructive command with its preview and open a confirmation for it."""
+        preview = self._preview(ctx)
+        if not preview.ok:  # the preview found the seed's rule (e.g. stop it first): that's all
+            return preview
+        self._expire_overdue()
+        invocation = ctx.invocation
+        ttl = self.services.settings.limits.confirm_ttl_seconds
+        pending = self.confirmations.open(
+            requester=ctx.actor.user_id, source=ctx.actor.source, channel=ctx.actor.channel_id,
+            command=invocation.command.name, text=invocation.text, host=invocation.host or "",
+            ttl_seconds=ttl)
+        progress.result, progress.token = "preview", pending.token
+        return confirm_views.request(preview, token=pending.token, requester=ctx.actor.display,
+                                     ttl_seconds=ttl, expires=pending.expires)
+
+    def _preview(self, ctx: Context) -> Message:
+        """What the command would do, computed without doing it; DockopsError when it can't."""
+        preview = PREVIEWS.get(ctx.invocation.command.name)
+        message = preview(ctx) if preview else None
+        return message or confirm_views.generic_preview(ctx.invocation.text,
+                                                        ctx.invocation.host or "")
+
+    def _decide(self, token: str, actor: Actor, responder: Responder, private: Responder,
+                confirm: bool, started: float) -> Outcome:
+        pending = self.confirmations.get(token)
+        if pending is None:
+            return self._answer_click(None, actor, private, started, "invalid", "invalid",
+                                      DockopsError("This confirmation is not known here.",
+                                                   detail="Run the command again."))
+        requester = confirm_views.who(pending.requester, pending.source)
+        role = role_of(actor, self.services.settings.access)
+        mine = actor.user_id == pending.requester and actor.source == pending.source
+        if not (mine or role >= Role.ADMIN):
+            verb = "confirm" if confirm else "cancel"
+            has = "no role" if role == Role.NONE else f"the {role.label} role"
+            return self._answer_click(pending, actor, private, started, "refused", "refused",
+                                      RefusedError(f"Only {requester} or an admin can {verb} "
+                                                   "this; nothing was changed.",
+                                                   detail=f"You have {has}."))
+        state = "confirmed" if confirm else "cancelled"
+        if self.confirmations.decide(token, state, actor.user_id):
+            self._audit_click(pending, actor, started, "allowed", state)
+            if not confirm:
+                message = confirm_views.cancelled(pending.text, actor.display)
+                self._send(responder, message)
+                return Outcome(pending.command, "allowed", "cancelled", message,
+                               time.monotonic() - started, token)
+            return self._run(pending.text, actor, responder, confirmed=True,
+                             finish=lambda m: confirm_views.confirmed(m, pending.text,
+                                                                      actor.display))
+        return self._too_late(token, actor, responder, private, started)
+
+    def _too_late(self, token: str, actor: Actor, responder: Responder, private: Responder,
+                  started: float) -> Outcome:
+        """The click lost: the confirmation expired, or another click decided it first."""
+        if self.confirmations.decide(token, "expired", ""):
+            pending = self.confirmations.get(token)
+            assert pending is not None
+            self._audit_expired(pending)
+        pending = self.confirmations.get(token)
+        assert pending is not None
+        if pending.state == "expired":
+            message = confirm_views.expired(pending.text, pending.ttl_seconds)
+            self._send(responder, message)
+            return Outcome(pending.command, "refused", "expired", message,
+                           time.monotonic() - started, token)
+        by = confirm_views.who(pending.decided_by, pending.source) if pending.decided_by else "?"
+        return self._answer_click(pending, actor, private, started, "refused", "ignored",
+                                  DockopsError(f"Already {pending.state} by {by}; this click did "
+                                               "nothing."))
+
+    def _answer_click(self, pending: Pending | None, actor: Actor, private: Responder,
+                      started: float, decision: str, result: str, error: DockopsError) -> Outcome:
+        message = error_views.error(error)
+        self._send(private, message)
+        if pending is not None:
+            self._audit_click(pending, actor, started, decision, result)
+        return Outcome(pending.command if pending else "", decision, result, message,
+                       time.monotonic() - started, pending.token if pending else "")
+
+    def _expire_overdue(self) -> None:
+        """Mark confirmations nobody answered in time as expired, each with its audit row."""
+        for pending in self.confirmations.overdue():
+            if self.confirmations.decide(pending.token, "expired", ""):
+                self._audit_expired(pending)
+
+    # -- replies and the audit trail -----------------------------------------------------
+
     @staticmethod
     def _send(responder: Responder, message: Message) -> None:
         try:
@@ -91,20 +259,44 @@ class Pipeline:
         except Exception:
             log.exception("could not deliver a reply")
 
-    def _audit(self, text: str, actor: Actor, invocation: Invocation | None,
-               outcome: Outcome) -> None:
+    def _audit_command(self, text: str, actor: Actor, invocation: Invocation | None,
+                       outcome: Outcome) -> None:
         summary = outcome.message.text[:500] if outcome.message else ""
-        row = AuditRow(
+        if outcome.token:
+            summary = f"confirmation {outcome.token[:8]}: {summary}"
+        self._write(AuditRow(
             user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
             source=actor.source, host=(invocation.host or "") if invocation else "",
-            command=outcome.command, text=mask_text(text)[:2000], decision=outcome.decision,
-            outcome=outcome.result, message=mask_text(summary),
+            command=outcome.command, text=mask_command(text)[:2000], decision=outcome.decision,
+            outcome=outcome.result, message=mask_echoes(summary, text),
             duration_ms=int(outcome.seconds * 1000),
-        )
+        ))
+
+    def _audit_click(self, pending: Pending, actor: Actor, started: float, decision: str,
+                     result: str) -> None:
+        self._write(AuditRow(
+            user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
+            source=actor.source, host=pending.host, command=pending.command,
+            text=mask_command(pending.text)[:2000], decision=decision, outcome=result,
+            message=f"confirmation {pending.token[:8]} requested by {pending.requester}",
+            duration_ms=int((time.monotonic() - started) * 1000),
+        ))
+
+    def _audit_expired(self, pending: Pending) -> None:
+        self._write(AuditRow(
+            user_id=pending.requester, channel_id=pending.channel, source=pending.source,
+            host=pending.host, command=pending.command, text=mask_command(pending.text)[:2000],
+            decision="pending", outcome="expired",
+            message=f"confirmation {pending.token[:8]} expired unanswered", duration_ms=0,
+        ))
+
+    def _write(self, row: AuditRow) -> None:
         try:
             self.services.store.record_audit(row)
         except Exception:
             log.exception("could not write the audit row")
-        log.info("command", extra={"user": actor.user_id, "channel": actor.channel_id,
-                                   "command": outcome.command, "outcome": outcome.result,
-                                   "duration_ms": row.duration_ms})
+        if self.audit_channel is not None:
+            self.audit_channel.post(row)
+        log.info("command", extra={"user": row.user_id, "channel": row.channel_id,
+                                   "command": row.command, "decision": row.decision,
+                                   "outcome": row.outcome, "duration_ms": row.duration_ms})

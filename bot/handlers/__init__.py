@@ -1,5 +1,6 @@
 """Handlers: each command's engine call and view. Importing this wires them all."""
 
+import bot.handlers.audit  # noqa: F401  (registers handlers)
 from bot.handlers import build as build  # registers handlers
 from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)

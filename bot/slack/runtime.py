@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from slack_sdk import WebClient
 
 from bot.pipeline import Pipeline
-from bot.policy import Actor
+from bot.policy import Actor, group_ids
 from bot.services import Services
+from bot.slack.identity import UserGroups
 from bot.workers import WorkerPool
 
 
@@ -36,4 +38,11 @@ class Runtime:
 
     def identify(self, actor: Actor) -> Actor:
         """The actor with what Slack knows beyond the request (user groups)."""
-        return actor
+        wanted = group_ids(self.services.settings.access)
+        if not wanted or not actor.user_id:
+            return actor
+        return replace(actor, groups=self.user_groups.groups_of(actor.user_id, wanted))
+
+    @cached_property
+    def user_groups(self) -> UserGroups:
+        return UserGroups(self.client)
