@@ -43,6 +43,7 @@ class AppImage:
     v1: str = ""
     v1_digest: str = ""
     v2: str = ""
+    auth: dict[str, str] | None = None
 
     @property
     def ref(self) -> str:
@@ -58,7 +59,8 @@ class AppImage:
         return image.id
 
     def push(self) -> str:
-        _check_stream(self.client.api.push(self.repo, tag="latest", stream=True, decode=True))
+        _check_stream(self.client.api.push(self.repo, tag="latest", stream=True, decode=True,
+                                           auth_config=self.auth))
         return self.digest_of(self.ref)
 
     def digest_of(self, ref: str) -> str:
@@ -81,17 +83,30 @@ class AppImage:
         return self.client.api.inspect_image(self.ref)["Id"]
 
 
-@pytest.fixture
-def app_image(docker_client: docker.DockerClient, busybox: str, registry: RegistryRig,
-              tmp_path: Path) -> Iterator[AppImage]:
-    image = AppImage(docker_client, registry, f"{registry.host}/dockops-test/{unique('app')}",
-                     tmp_path / "images")
+def published(client: docker.DockerClient, registry: RegistryRig, workdir: Path,
+              auth: dict[str, str] | None = None) -> Iterator[AppImage]:
+    image = AppImage(client, registry, f"{registry.host}/dockops-test/{unique('app')}", workdir,
+                     auth=auth)
     image.workdir.mkdir()
     image.publish_v1()
     yield image
-    for item in docker_client.images.list(name=image.repo, all=True):
+    for item in client.images.list(name=image.repo, all=True):
         with contextlib.suppress(docker.errors.APIError):
-            docker_client.images.remove(item.id, force=True)
+            client.images.remove(item.id, force=True)
+
+
+@pytest.fixture
+def app_image(docker_client: docker.DockerClient, busybox: str, registry: RegistryRig,
+              tmp_path: Path) -> Iterator[AppImage]:
+    yield from published(docker_client, registry, tmp_path / "images")
+
+
+@pytest.fixture
+def private_image(docker_client: docker.DockerClient, busybox: str, auth_registry: RegistryRig,
+                  tmp_path: Path) -> Iterator[AppImage]:
+    """The same, in the registry that wants a password."""
+    auth = {"username": auth_registry.username or "", "password": auth_registry.password or ""}
+    yield from published(docker_client, auth_registry, tmp_path / "private", auth)
 
 
 @pytest.fixture
@@ -257,6 +272,48 @@ def test_pull_action_pulls_and_a_failing_registry_is_reported_once_while_others_
     assert any("Pulled " in t and "Still on the old image" in t for t in texts)
     runner.run("updates")  # the dead registry again: not repeated; v2 is local now: nothing new
     assert len(posted(standin, runner, channel)) == 2
+
+
+
+def test_a_snoozed_image_is_not_announced_until_the_snooze_ends_and_summary_reports_it(
+        app_image: AppImage, standin: SlackStandIn, boot) -> None:
+    from bot.jobs import records
+
+    channel = new_channel()
+    runner = boot(update_job(channel, images=[app_image.ref], extra="summary = true\n"))
+    app_image.publish_v2()
+    records.snooze(runner.services.store, app_image.ref, "U0OPER")
+    report, _ = runner.run("updates")
+    assert report.summary == "1 image(s) checked, 1 changed, 1 snoozed"
+    [summary] = posted(standin, runner, channel)
+    assert "Update check updates" in summary["text"]
+    assert "new digest" in json.dumps(summary["blocks"])
+    records.forget_snooze(runner.services.store, app_image.ref)
+    runner.run("updates")
+    texts = [m["text"] for m in posted(standin, runner, channel)]
+    assert len(texts) == 3 and sum("Update available" in t for t in texts) == 1
+
+
+def test_a_registry_that_wants_a_password_is_checked_with_the_configured_one(
+        private_image: AppImage, standin: SlackStandIn, boot,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = private_image.registry
+    v2_digest = private_image.publish_v2()
+    monkeypatch.setenv("DOCKOPS_TEST_UPDATE_PASSWORD", registry.password or "")
+    credentials = (f'[registries."{registry.host}"]\nusername = "{registry.username}"\n'
+                   'password_env = "DOCKOPS_TEST_UPDATE_PASSWORD"\n')
+    channel = new_channel()
+    runner = boot(credentials + update_job(channel, images=[private_image.ref]))
+    report, _ = runner.run("updates")
+    assert report.summary == "1 image(s) checked, 1 changed"
+    [notice] = posted(standin, runner, channel)
+    assert v2_digest[:19] in notice["text"]
+
+    monkeypatch.setenv("DOCKOPS_TEST_UPDATE_PASSWORD", "wrong-password")
+    wrong = boot(credentials + update_job(new_channel(), images=[private_image.ref]))
+    report, queued = wrong.run("updates")
+    assert report.outcome == "error" and "1 failed" in report.summary
+    assert "Check the credentials for" in queued[0].text and "password_env" in queued[0].text
 
 
 # -- in a real `dockops serve` against the stand-in ---------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import metrics
 from bot.jobs import records
 from bot.jobs.runner import JobRunner
 from bot.jobs.scheduler import JobScheduler
@@ -116,6 +117,8 @@ def test_the_store_follows_the_config_and_keeps_unchanged_jobs_as_they_were(boot
 
 def test_run_now_runs_once_without_moving_the_schedule(boot) -> None:
     scheduler = boot(prune_job("nightly"))
+    runs_before = metrics.JOB_RUNS.labels("nightly", "ok")._value.get()
+    timed_before = metrics.JOB_SECONDS.labels("nightly")._sum.get()
     before = scheduler.next_run("nightly")
     scheduler.run_now("nightly")
     wait_for(lambda: [r for r in runs(scheduler, "nightly") if r.finished_at], timeout=15,
@@ -125,6 +128,8 @@ def test_run_now_runs_once_without_moving_the_schedule(boot) -> None:
     assert run.trigger == "manual" and run.outcome == "ok"
     assert scheduler.scheduler is not None
     assert [j.id for j in scheduler.scheduler.get_jobs()] == ["nightly"]  # the one-off is gone
+    assert metrics.JOB_RUNS.labels("nightly", "ok")._value.get() == runs_before + 1
+    assert metrics.JOB_SECONDS.labels("nightly")._sum.get() > timed_before
 
 
 def test_slash_commands_list_pause_resume_run_and_show_history(boot) -> None:

@@ -88,8 +88,22 @@ def check_image(engine: Engine, services: Services, host: str, ref: str,
         local = engine_updates.local_image(engine, ref)
         remote = engine_updates.registry_digest(engine, ref, registry_auth(services, ref))
     except DockopsError as exc:
-        return ImageCheck(host, ref, local, "", exc.message, tuple(watchers))
+        return ImageCheck(host, ref, local, "", exc.message + _hint(exc.message, ref),
+                          tuple(watchers))
     return ImageCheck(host, ref, local, remote, "", tuple(watchers))
+
+
+def _hint(error: str, ref: str) -> str:
+    """The fix for the registry failures people meet: credentials, or a registry down."""
+    lowered = error.lower()
+    registry = ref.split("/", 1)[0] if "/" in ref else "docker.io"
+    if any(word in lowered for word in ("unauthorized", "authentication required", "denied")):
+        return (f" Check the credentials for {registry}: [registries.\"{registry}\"] username "
+                "and password_env or password_file in the dockops config.")
+    if any(word in lowered for word in ("connection refused", "no such host", "timeout",
+                                        "i/o timeout")):
+        return f" Is the registry {registry} up and reachable from the Docker host?"
+    return ""
 
 
 def check_host(ctx: JobContext, host: str) -> list[ImageCheck]:
