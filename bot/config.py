@@ -5,11 +5,12 @@ Every mistake becomes one line naming the key, the problem and the fix.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -341,38 +342,156 @@ def parse_file(text: str, origin: str = "config") -> FileConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DockopsError(f"{origin}: not valid TOML: {exc}.") from None
+        raise DockopsError(f"{origin}: not valid TOML: {exc}.",
+                           detail="Check that line: text needs double quotes (reply = \"ephemeral\"), "
+                                  "lists brackets ([\"a\", \"b\"]), sections a [name] line.") from None
     try:
         return FileConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [_explain(error, text) for error in exc.errors()]
-        raise DockopsError(f"{origin}: {len(lines)} mistake(s) in the configuration.",
+        # In file order, so the list reads top to bottom beside the file.
+        lines = [line for _, line in sorted((_explain_at(error, text) for error in exc.errors()),
+                                            key=lambda found: found[0] or 10**9)]
+        count = "1 mistake" if len(lines) == 1 else f"{len(lines)} mistakes"
+        raise DockopsError(f"{origin}: {count} in the configuration.",
                            detail="\n".join(lines)) from None
 
 
 def _explain(error: Any, text: str) -> str:
+    return _explain_at(error, text)[1]
+
+
+def _explain_at(error: Any, text: str) -> tuple[int | None, str]:
+    """The line a mistake is on, and one sentence: where, the key, the problem, the fix."""
     location = ".".join(str(part) for part in error["loc"]).replace("copy_", "copy")
-    line = _line_of(text, error["loc"])
+    line = _line_of(text, error["loc"], _quoted_values(error.get("msg", "")))
     if error["loc"][:1] == ("jobs",):
         location, line = _job_location(text, error)
     where = f"line {line}: " if line else ""
-    if error["type"] == "extra_forbidden":
-        return f"{where}{location}: unknown key. Remove it or check the spelling " \
-               "(config/dockops.example.toml lists every key)."
-    if error["type"] == "missing":
-        return f"{where}{location}: required, but missing. Add it."
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{where}{location}: {message}."
+    return line, f"{where}{location}: {_problem(error)}."
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best effort: the line where the last named key of `loc` is set."""
-    keys = [str(part) for part in loc if isinstance(part, str)]
+# What a value of each type looks like in TOML, for type mistakes.
+_EXPECTED = {
+    "int": ("a whole number", "without quotes"),
+    "float": ("a number", "without quotes"),
+    "bool": ("true or false", "without quotes"),
+    "string": ("text", "in double quotes"),
+    "list": ("a list", "in brackets, e.g. [\"a\", \"b\"]"),
+    "dict": ("a table", "as a [section] line with keys under it"),
+    "model": ("a table", "as a [section] line with keys under it"),
+}
+_BOUNDS = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most"),
+           "greater_than": ("gt", "more than"), "less_than": ("lt", "less than")}
+
+
+def _problem(error: Any) -> str:
+    """The problem and its fix, for one pydantic error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(error["loc"][-1]), _known_keys(error["loc"][:-1]), 1)
+        fix = f": did you mean {close[0]}?" if close else \
+            ". Remove it or check the spelling"
+        return f"unknown key{fix} (config/dockops.example.toml lists every key)"
+    if kind == "missing":
+        return "required, but missing. Add it"
+    base = kind.split("_")[0]
+    if base in _EXPECTED and (kind.endswith(("_type", "_parsing")) or kind == "int_from_float"):
+        what, how = _EXPECTED[base]
+        example = _default_example(error["loc"])
+        return f"expected {what}, got {_toml(error.get('input'))}. Write it {how}" + \
+            (f", e.g. {example}" if example else "")
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        return f"must be {words} {_toml(ctx.get(key))}, got {_toml(error.get('input'))}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", '"')
+        return f"must be {expected}, got {_toml(error.get('input'))}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _toml(value: Any) -> str:
+    """A value as it would be written in the file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def _default_example(loc: tuple[Any, ...]) -> str:
+    """`workers = 8`: the key with its default value, when the defaults have one."""
+    value: Any = FileConfig()
+    for part in loc:
+        name = "copy_" if part == "copy" else part
+        if not isinstance(part, str) or not hasattr(value, name):
+            return ""
+        value = getattr(value, name)
+    if isinstance(value, bool | int | float | str):
+        return f"{loc[-1]} = {_toml(value)}"
+    return ""
+
+
+def _known_keys(path: tuple[Any, ...]) -> list[str]:
+    """The keys the table at `path` accepts (for "did you mean")."""
+    model: type[BaseModel] | None = FileConfig
+    for part in path:
+        fields = model.model_fields if model else {}
+        name = "copy_" if part == "copy" else part
+        if isinstance(name, str) and name in fields:
+            model = _model_in(fields[name].annotation)
+        # Anything else is a dict key ([hosts.NAME]) or a list index ([[jobs]] #N): same model.
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside `X`, `X | None`, `dict[str, X]` or `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((found for arg in get_args(annotation) if (found := _model_in(arg))), None)
+
+
+def _quoted_values(message: str) -> list[str]:
+    """The values a validator message quotes ('alice'): the line that holds one is the culprit."""
+    return re.findall(r"'([^']+)'", message)
+
+
+def _line_of(text: str, loc: tuple[Any, ...], values: list[str] | None = None) -> int | None:
+    """Best effort: the line that sets the key `loc` names, inside its [section]."""
+    keys = [str(part).replace("copy_", "copy") for part in loc if isinstance(part, str)]
     if not keys:
         return None
-    pattern = re.compile(rf'^\s*"?{re.escape(keys[-1].replace("copy_", "copy"))}"?\s*=', re.M)
+    lines = text.splitlines()
+    for cut in range(len(keys), 0, -1):
+        header = _header_line(lines, keys[:cut])
+        if header is None:
+            continue
+        end = next((n for n in range(header + 1, len(lines) + 1)
+                    if re.match(r"^\s*\[", lines[n - 1])), len(lines) + 1)
+        body = range(header + 1, end)
+        wanted = [rf'^\s*"?{re.escape(keys[cut])}"?\s*='] if cut < len(keys) else []
+        for value in values or ():
+            wanted += [rf'^\s*"?{re.escape(value)}"?\s*=', rf"['\"]{re.escape(value)}['\"]"]
+        for pattern in wanted:
+            found = next((n for n in body if re.search(pattern, lines[n - 1])), None)
+            if found:
+                return found
+        return header
+    pattern = re.compile(rf'^\s*"?{re.escape(keys[-1])}"?\s*=', re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _header_line(lines: list[str], keys: list[str]) -> int | None:
+    """The line of the `[a.b]` / `[a."b"]` header for these keys."""
+    parts = r"\s*\.\s*".join(rf"""["']?{re.escape(key)}["']?""" for key in keys)
+    pattern = re.compile(rf"^\s*\[\s*{parts}\s*\]\s*(#.*)?$")
+    return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
 _JOBS_HEADER = re.compile(r"^\s*\[\[\s*jobs\s*\]\]")

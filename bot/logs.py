@@ -4,45 +4,57 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-from bot.redact import mask_text
+from bot.redact import MASK, is_secret_key, mask_text
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# `DB_PASSWORD=hunter2` anywhere in a line (a command's -e, an env dump, a URL query).
+_SECRET_PAIR = re.compile(r"(?P<key>\b[A-Za-z_][\w.-]*)=(?P<value>[^\s\"',;&}\\]+)")
+_PASSWORD_FLAG = re.compile(r"(?P<flag>--password(?:=|\s+))(?P<value>[^\s\"'\\]+)")
 
 
-class _Masking(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(str(record.msg))
-        if record.args:
-            record.args = tuple(mask_text(a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple)
-                                          else (record.args,)))
-        return True
+def mask_line(text: str) -> str:
+    """A log line with Slack tokens, URL passwords, secret `K=V` values and --password masked."""
+    text = mask_text(text)
+    text = _SECRET_PAIR.sub(lambda m: f"{m['key']}={MASK}" if is_secret_key(m["key"])
+                            else m[0], text)
+    return _PASSWORD_FLAG.sub(lambda m: m["flag"] + MASK, text)
+
+
+def extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The `extra=` fields of a record, secret-looking ones masked."""
+    return {key: MASK if is_secret_key(key) else value
+            for key, value in record.__dict__.items() if key not in _STANDARD}
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, then the extra fields."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
                  "level": record.levelname.lower(), "logger": record.name,
-                 "message": record.getMessage()}
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+                 "message": record.getMessage(), **extras(record)}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return mask_line(json.dumps(entry, default=str))
 
 
 class TextFormatter(logging.Formatter):
+    """`time LEVEL logger: message key=value ...`, for people."""
+
     def format(self, record: logging.LogRecord) -> str:
-        extras = " ".join(f"{k}={v}" for k, v in record.__dict__.items() if k not in _STANDARD)
+        fields = " ".join(f"{key}={value}" for key, value in extras(record).items())
         line = super().format(record)
-        return f"{line} {extras}" if extras else line
+        return mask_line(f"{line} {fields}" if fields else line)
 
 
 def setup(fmt: str = "text", level: str = "INFO") -> None:
+    """Log to stderr in `fmt` ("text" or "json") at `level`; quiet the chatty libraries."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_Masking())
     handler.setFormatter(JsonFormatter() if fmt == "json" else
                          TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -1,4 +1,4 @@
-"""HTTP mode: /slack/events (signed), /healthz and /metrics on waitress, a production server."""
+"""Serving Slack: HTTP mode (/slack/events, /healthz, /metrics on waitress) and Socket Mode."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.socket_mode.builtin.client import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from waitress.server import create_server
 
 from bot import metrics
@@ -78,6 +81,17 @@ def make_server(app: App, services: Services, host: str, port: int, threads: int
     """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
     return create_server(WsgiApp(app, services), host=host, port=port, threads=threads,
                          ident="dockops", channel_timeout=30)
+
+
+class TimedSocketModeHandler(SocketModeHandler):
+    """Socket Mode, with each envelope's handling up to its ack timed like HTTP requests."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.monotonic()
+        try:
+            super().handle(client, req)
+        finally:
+            metrics.ACK_SECONDS.observe(time.monotonic() - started)
 
 
 def make_metrics_server(services: Services, host: str, port: int) -> Any:
