@@ -316,6 +316,17 @@ def test_a_registry_that_wants_a_password_is_checked_with_the_configured_one(
     assert "Check the credentials for" in queued[0].text and "password_env" in queued[0].text
 
 
+
+def test_a_host_that_fails_is_reported_once_per_outage(standin: SlackStandIn, boot) -> None:
+    channel = new_channel()
+    runner = boot(update_job(channel, images=["127.0.0.1:9/x/y:1"], extra='hosts = ["gone"]\n'))
+    for _ in range(2):
+        report, _ = runner.run("updates")
+        assert report.outcome == "error"
+    [message] = posted(standin, runner, channel)
+    assert "could not work on host gone" in message["text"]
+
+
 # -- in a real `dockops serve` against the stand-in ---------------------------------------
 
 NEVER = 'schedule = "0 0 1 1 *"'  # no scheduled run during a test: runs are asked for

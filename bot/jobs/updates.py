@@ -23,6 +23,7 @@ from bot.timeparse import parse_duration
 from bot.views import jobs as views
 
 CHECK_FAILED = "check-failed"
+HOST_FAILED = "host-failed"
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,13 @@ def run(ctx: JobContext) -> JobReport:
         try:
             checks.extend(check_host(ctx, host))
         except DockopsError as exc:
+            # Told once per outage: the marker goes when the host answers again.
             failed_hosts.append(host)
             notices.append(Notice(f"{job.name}:{host}:host-failed:{ctx.run_id}",
-                                  views.host_failed(job.name, host, exc.message)))
+                                  views.host_failed(job.name, host, exc.message),
+                                  seen=(f"{host}/*", HOST_FAILED)))
+            continue
+        forget.append((f"{host}/*", HOST_FAILED))
     changed = snoozed = 0
     for check in checks:
         if check.error:
