@@ -79,12 +79,39 @@ class RunPolicyConfig(Section):
     allow_root_user: bool = False
     bind_mounts: list[str] = []
 
+    @field_validator("allow_cap_add")
+    @classmethod
+    def _capabilities(cls, value: list[str]) -> list[str]:
+        for cap in value:
+            if not re.match(r"^(CAP_)?[A-Z_]+$", cap.strip().upper()):
+                raise ValueError(f"{cap!r} is not a Linux capability name, e.g. \"NET_ADMIN\"")
+        return value
+
+    @field_validator("bind_mounts")
+    @classmethod
+    def _absolute_binds(cls, value: list[str]) -> list[str]:
+        return _absolute_dirs(value, "bind_mounts")
+
 
 class CopyConfig(Section):
     """Host directories `cp` may read from or write to (none by default)."""
 
     host_paths: list[str] = []
-    max_bytes: int = 100 * 1024 * 1024
+    max_bytes: int = Field(100 * 1024 * 1024, gt=0)
+
+    @field_validator("host_paths")
+    @classmethod
+    def _absolute_paths(cls, value: list[str]) -> list[str]:
+        return _absolute_dirs(value, "host_paths")
+
+
+def _absolute_dirs(value: list[str], key: str) -> list[str]:
+    for path in value:
+        if not path.startswith("/") or path.rstrip("/") == "":
+            raise ValueError(f"{path!r} in {key} must be an absolute directory other than /, "
+                             "e.g. \"/srv/exchange\"")
+    return value
+
 
 
 class BuildConfig(Section):

@@ -18,6 +18,18 @@ T = TypeVar("T")
 _RUNNING_RM = re.compile(r"cannot remove a running container ([0-9a-f]+)", re.I)
 _IMAGE_IN_USE = re.compile(r"container ([0-9a-f]+) is using its referenced image ([0-9a-f]+)", re.I)
 _NO_SUCH = re.compile(r"No such (container|image|object|network|volume): (\S+)", re.I)
+_IMAGE_USED_BY = re.compile(r"unable to delete (\S+) \((must|cannot) be forced\) - image is being "
+                            r"used by (running|stopped) container ([0-9a-f]+)", re.I)
+_NOT_FOUND_EXEC = re.compile(r'exec: "([^"]+)": (executable file not found|'
+                             r"no such file or directory|permission denied)", re.I)
+_NETWORK_NOT_FOUND = re.compile(r"network (\S+) not found", re.I)
+_NOT_RUNNING = re.compile(r"Container ([0-9a-f]{12,}) is not running", re.I)
+
+
+def running_rm_message(name: str) -> str:
+    """The seed's rule for `rm` of a running container, naming it."""
+    return (f"Container {name} is running: stop it first (`/docker stop {name}`) "
+            "or use `rm -f`.")
 
 
 def explain_api_error(exc: docker.errors.APIError) -> str:
@@ -26,8 +38,7 @@ def explain_api_error(exc: docker.errors.APIError) -> str:
     if isinstance(exc, docker.errors.ImageNotFound) or "pull access denied" in message:
         return f"{message.rstrip('.')}. Check the name and tag, or `pull` it from a registry first."
     if match := _RUNNING_RM.search(message):
-        return (f"Container {match.group(1)[:12]} is running: stop it first "
-                "(`/docker stop NAME`) or force the removal with `rm -f`.")
+        return running_rm_message(match.group(1)[:12])
     if match := _IMAGE_IN_USE.search(message):
         return (f"The image is in use by container {match.group(1)[:12]}: remove that container "
                 "first, or use `rmi -f` to untag the image anyway.")
@@ -38,8 +49,32 @@ def explain_api_error(exc: docker.errors.APIError) -> str:
         return f"{message}. Publish a different host port (`-p OTHER:PORT`)."
     if "is already in use by container" in message:
         return f"{message}. Choose another `--name`, or remove the old container."
+    if match := _NOT_RUNNING.search(message):
+        return (f"Container {match.group(1)[:12]} is not running. Start it first with "
+                "`/docker start NAME`.")
     if "is not running" in message:
         return f"{message}. Start it first with `/docker start NAME`."
+    if match := _IMAGE_USED_BY.search(message):
+        image, _, state, container = match.groups()
+        forced = "even `rmi -f` cannot remove it" if state == "running" else "or use `rmi -f`"
+        return (f"Image {image} is in use by {state} container {container[:12]}: remove that "
+                f"container first (`/docker rm {container[:12]}`), {forced}.")
+    if "image has dependent child images" in message:
+        return (f"{message[0].upper()}{message[1:]}: remove the images built on it first "
+                "(`/docker images -a`).")
+    if "image is referenced in multiple repositories" in message:
+        return (f"{message[0].upper()}{message[1:]}: remove it by name:tag (one tag at a "
+                "time), or use `rmi -f`.")
+    if match := _NOT_FOUND_EXEC.search(message):
+        return (f"`{match.group(1)}` cannot run in the container ({match.group(2)}): check the "
+                "command and that the image contains it.")
+    if match := _NETWORK_NOT_FOUND.search(message):
+        return (f"No such network: {match.group(1)}. Create it on the host first "
+                "(`docker network create NAME`) or use an existing one.")
+    if "Could not find the file" in message:
+        return f"{message}. Check the path (`/docker exec NAME ls DIR`)."
+    if "invalid reference format" in message:
+        return f"{message[0].upper()}{message[1:]}: check the image name (repo[:tag])."
     return message[0].upper() + message[1:] if message else "The Docker Engine refused the request."
 
 

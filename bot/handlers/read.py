@@ -6,8 +6,9 @@ import json
 
 from bot.commands import TABLE
 from bot.engine import containers, images, system
-from bot.errors import DockopsError, EngineError, UsageError
+from bot.errors import EngineError, UsageError
 from bot.handlers.context import Context
+from bot.handlers.follow import follow_logs
 from bot.handlers.registry import handles
 from bot.timeparse import parse_time
 from bot.views import containers as container_views
@@ -58,14 +59,9 @@ def tail_count(value: str | None, default: int) -> int | None:
 @handles("logs")
 def logs(ctx: Context) -> Message | None:
     inv = ctx.invocation
-    if inv.opt("follow"):
-        from bot.handlers.registry import HANDLERS
-
-        follow = HANDLERS.get("logs -f")
-        if follow is None:
-            raise DockopsError("Following logs is not available in this build.")
-        return follow(ctx)
     tail = tail_count(inv.opt("tail"), ctx.services.settings.limits.log_tail)
+    if inv.opt("follow"):
+        return follow_logs(ctx, tail=tail)
     since = parse_time(inv.opt("since")) if inv.opt("since") else None
     until = parse_time(inv.opt("until")) if inv.opt("until") else None
     log = containers.logs(ctx.engine, inv.args[0], tail=tail, since=since, until=until,

@@ -1,0 +1,248 @@
+"""Removing images: `rmi`, and `image prune` planned first (nothing deleted) then carried out.
+
+`plan_prune` decides from one image list and one container list what a prune would
+remove; `execute_prune` removes exactly those images without force, so one that became
+used in between is refused by the engine and reported, never removed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import docker.errors
+
+from bot.engine.client import Engine
+from bot.engine.errors import engine_call, explain_api_error
+from bot.errors import EngineError, UsageError
+from bot.timeparse import from_docker
+
+_NONE_TAG = "<none>:<none>"
+_NONE_DIGEST = "<none>@<none>"
+
+
+@dataclass(frozen=True)
+class PruneImage:
+    """An image a prune would remove (or skipped, with the reason)."""
+
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    created: datetime
+    reason: str = ""  # why it is skipped; empty for a planned image
+    digests: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.tags) if self.tags else "<none>"
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """What a prune would remove, and what it leaves and why. Nothing has been deleted."""
+
+    images: tuple[PruneImage, ...]
+    skipped: tuple[PruneImage, ...]
+    all: bool
+    until: timedelta | None
+    labels: tuple[str, ...]
+    keep: tuple[str, ...]
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes reclaimed at most: shared layers are counted with every image holding them."""
+        return sum(image.size for image in self.images)
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune did: images removed, images the engine refused, bytes reclaimed."""
+
+    removed: tuple[PruneImage, ...]
+    failed: tuple[tuple[PruneImage, str], ...]
+    untagged: tuple[str, ...]
+
+    @property
+    def reclaimed_bytes(self) -> int:
+        return sum(image.size for image in self.removed)
+
+
+@dataclass(frozen=True)
+class LabelFilter:
+    """`label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`."""
+
+    key: str
+    value: str | None
+    negate: bool
+
+    @classmethod
+    def parse(cls, text: str) -> LabelFilter:
+        negate = text.startswith("label!=")
+        body = text.split("=", 1)[1] if text.startswith(("label=", "label!=")) else text
+        key, eq, value = body.partition("=")
+        if not key:
+            raise UsageError(f"Invalid label filter {text!r}.",
+                             detail="Use label=KEY, label=KEY=VALUE, label!=KEY or "
+                                    "label!=KEY=VALUE.")
+        return cls(key, value if eq else None, negate)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        hit = self.key in labels and (self.value is None or labels[self.key] == self.value)
+        return not hit if self.negate else hit
+
+
+def _refs(raw: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    tags = tuple(t for t in raw.get("RepoTags") or () if t != _NONE_TAG)
+    digests = tuple(d for d in raw.get("RepoDigests") or () if d != _NONE_DIGEST)
+    return tags, digests
+
+
+def _kept_by(keep: Iterable[str], tags: Sequence[str], labels: dict[str, str]) -> str:
+    """The `keep` entry protecting an image (`repo/*` glob or `label:KEY[=VALUE]`), or ''."""
+    for rule in keep:
+        if rule.startswith("label:"):
+            key, eq, value = rule[len("label:"):].partition("=")
+            if key in labels and (not eq or labels[key] == value):
+                return rule
+        elif any(fnmatch.fnmatchcase(tag, rule) or fnmatch.fnmatchcase(tag.rsplit(":", 1)[0], rule)
+                 for tag in tags):
+            return rule
+    return ""
+
+
+@engine_call
+def plan_prune(engine: Engine, *, all: bool, until: timedelta | None,
+               labels: Sequence[str] = (), keep: Sequence[str] = ()) -> PrunePlan:
+    """What `image prune [-a] [--filter until=..] [--filter label=..]` would remove, and why not the rest.
+
+    One `images` call and one `containers` call; nothing is deleted.
+    """
+    filters = [LabelFilter.parse(item) for item in labels]
+    raw_images = engine.api.images(all=False)  # top-level images, as the engine's prune sees them
+    used: dict[str, str] = {}
+    for container in engine.api.containers(all=True):
+        names = container.get("Names") or [container["Id"][:12]]
+        used.setdefault(container.get("ImageID", ""), names[0].lstrip("/"))
+    parents = {raw.get("ParentId") for raw in raw_images if raw.get("ParentId")}
+    cutoff = datetime.now(UTC) - until if until is not None else None
+    planned: list[PruneImage] = []
+    skipped: list[PruneImage] = []
+    for raw in raw_images:
+        tags, digests = _refs(raw)
+        image_labels = raw.get("Labels") or {}
+        created = from_docker(raw.get("Created")) or datetime.fromtimestamp(0, UTC)
+        image = PruneImage(raw["Id"], tags, int(raw.get("Size") or 0), created, "", digests)
+        if tags and not all:
+            continue  # dangling-only prune: tagged images are not candidates at all
+        if any(not f.matches(image_labels) for f in filters):
+            continue
+        if cutoff is not None and created > cutoff:
+            continue
+        reason = ""
+        if raw["Id"] in used:
+            reason = f"in use by container {used[raw['Id']]}"
+        elif raw["Id"] in parents:
+            reason = "other images are built on it"
+        elif rule := _kept_by(keep, tags, image_labels):
+            reason = f"kept by `{rule}`"
+        if reason:
+            skipped.append(PruneImage(image.id, tags, image.size, created, reason, digests))
+        else:
+            planned.append(image)
+    planned.sort(key=lambda i: i.created)
+    return PrunePlan(tuple(planned), tuple(skipped), all, until, tuple(labels), tuple(keep))
+
+
+def _remove_refs(engine: Engine, image: PruneImage) -> list[dict[str, Any]]:
+    """Remove an image without force, as the engine's prune does: by each reference (the last
+    one deletes it), or by ID when it has none."""
+    refs = (*image.tags, *image.digests)
+    if not refs:
+        return engine.api.remove_image(image.id, force=False, noprune=False) or []
+    answers: list[dict[str, Any]] = []
+    for ref in refs:
+        try:
+            answers += engine.api.remove_image(ref, force=False, noprune=False) or []
+        except docker.errors.NotFound:
+            continue  # went with an earlier reference
+    return answers
+
+
+@engine_call
+def execute_prune(engine: Engine, plan: PrunePlan) -> PruneResult:
+    """Remove the planned images, never forcing: an image now in use is reported as failed."""
+    removed: list[PruneImage] = []
+    failed: list[tuple[PruneImage, str]] = []
+    untagged: list[str] = []
+    for image in plan.images:
+        try:
+            answers = _remove_refs(engine, image)
+        except docker.errors.NotFound:
+            continue  # already gone: nothing to reclaim, nothing failed
+        except docker.errors.APIError as exc:
+            failed.append((image, explain_api_error(exc)))
+            continue
+        untagged += [a["Untagged"] for a in answers if "Untagged" in a]
+        if any(a.get("Deleted") == image.id for a in answers):
+            removed.append(image)
+    return PruneResult(tuple(removed), tuple(failed), tuple(untagged))
+
+
+# -- rmi ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """An image `rmi` names: what removing that reference would do."""
+
+    typed: str
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    used_by: tuple[tuple[str, str], ...]  # (container name, state)
+
+    @property
+    def untag_only(self) -> bool:
+        """Removing a name:tag of an image with other tags only untags it."""
+        return len(self.tags) > 1 and self.typed in self.tags
+
+
+def _normalized(reference: str) -> str:
+    """`busybox` as the engine lists it: `busybox:latest` (a registry port is not a tag)."""
+    last = reference.rsplit("/", 1)[-1]
+    return reference if ":" in last or "@" in reference else f"{reference}:latest"
+
+
+@engine_call
+def find_images(engine: Engine, references: Iterable[str]) -> list[ImageTarget]:
+    """Resolve `rmi` arguments and the containers using each (one inspect each, one list)."""
+    containers = engine.api.containers(all=True)
+    targets: list[ImageTarget] = []
+    missing: list[str] = []
+    for typed in references:
+        try:
+            raw = engine.api.inspect_image(typed)
+        except docker.errors.NotFound:
+            missing.append(typed)
+            continue
+        users = tuple(((c.get("Names") or [c["Id"][:12]])[0].lstrip("/"), c.get("State", ""))
+                      for c in containers if c.get("ImageID") == raw["Id"])
+        tags = tuple(t for t in raw.get("RepoTags") or () if t != _NONE_TAG)
+        typed_ref = _normalized(typed) if _normalized(typed) in tags else typed
+        targets.append(ImageTarget(typed_ref, raw["Id"], tags, int(raw.get("Size") or 0), users))
+    if missing:
+        listed = ", ".join(f"`{m}`" for m in missing)
+        raise EngineError(f"No such image: {listed}. Nothing was done.",
+                          detail="`/docker images` lists them.")
+    return targets
+
+
+@engine_call
+def remove_image(engine: Engine, reference: str, *, force: bool = False,
+                 no_prune: bool = False) -> tuple[list[str], list[str]]:
+    """`docker rmi`: the tags untagged and the image IDs deleted."""
+    answers = engine.api.remove_image(reference, force=force, noprune=no_prune) or []
+    return ([a["Untagged"] for a in answers if "Untagged" in a],
+            [a["Deleted"] for a in answers if "Deleted" in a])

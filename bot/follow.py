@@ -1,0 +1,185 @@
+"""Open follows (`logs -f`, `attach`): each streams into one Slack message on its own thread.
+
+A follow posts one message, updates it in place at most once a second while output
+arrives, and ends at its deadline, when the container exits, when someone presses
+Stop, or at shutdown; its last update says which. The registry lets the Stop button
+and shutdown reach a follow by its ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot import metrics
+from bot.engine.streams import StreamReader
+from bot.errors import RefusedError
+from bot.reply import Thread
+from bot.views import lifecycle as views
+from bot.views.limits import SNIPPET_CHARS
+
+log = logging.getLogger("dockops.follow")
+
+UPDATE_INTERVAL = 1.0  # chat.update is Tier 3: about one update a second per follow at most
+MAX_OPEN = 20  # each open follow holds an engine connection and a thread
+
+
+@dataclass
+class Follow:
+    """One live stream posted into one message. `run()` blocks until it ends."""
+
+    title: str
+    container: str
+    owner: str
+    reader: StreamReader
+    thread: Thread
+    seconds: float
+    # Says why the stream ended by itself ("`web` exited with code 0").
+    describe_end: Callable[[], str] = field(default=lambda: "the stream ended")
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    interval: float = UPDATE_INTERVAL
+    updates: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _reason: str = ""
+    _done: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self, reason: str) -> None:
+        """Ask the follow to end; its closing update gives `reason`."""
+        if not self._stop.is_set():
+            self._reason = reason
+            self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        deadline = started + self.seconds
+        shown = ""
+        try:
+            while True:
+                now = time.monotonic()
+                if self._stop.is_set():
+                    reason = self._reason
+                    break
+                if self.reader.ended.is_set():
+                    reason = self._end_reason()
+                    break
+                if now >= deadline:
+                    reason = f"reached its {self.seconds:.0f} s limit"
+                    break
+                text = self.reader.buffer.text()
+                if text != shown:
+                    shown = text
+                    self._update(text, live=True, note=self._live_note(deadline - now))
+                # Sleep until the next update is due, waking early for Stop or the stream's end.
+                pause = min(self.interval, max(0.0, deadline - time.monotonic()))
+                if self._stop.wait(pause / 2) or self.reader.ended.wait(pause / 2):
+                    continue
+        except Exception:
+            log.exception("follow %s failed", self.id)
+            reason = "dockops hit an internal error (see its log)"
+        finally:
+            self.reader.close()
+        self._finish(reason, time.monotonic() - started)
+
+    def _end_reason(self) -> str:
+        if self.reader.error:
+            return f"the engine closed the stream ({self.reader.error})"
+        try:
+            return self.describe_end()
+        except Exception as exc:
+            return f"the stream ended ({exc})"
+
+    def _live_note(self, left: float) -> str:
+        return f"Live · stops by itself in {max(left, 0):.0f} s · follow `{self.id}`"
+
+    def _update(self, text: str, *, live: bool, note: str) -> None:
+        try:
+            self.thread.update(views.follow(self.title, text, follow_id=self.id, live=live,
+                                            note=note))
+            self.updates += 1
+        except Exception as exc:  # Slack down or rate limited: the next update tries again
+            log.warning("follow %s: update failed: %s", self.id, exc)
+
+    def _finish(self, reason: str, elapsed: float) -> None:
+        buffer = self.reader.buffer
+        text = buffer.text()
+        note = f"Stopped after {elapsed:.0f} s: {reason}."
+        self._update(text, live=False, note=note)
+        if buffer.truncated or len(text) > SNIPPET_CHARS:  # more than the message could show
+            try:
+                self.thread.reply(views.follow_transcript(self.container, text,
+                                                          cut=buffer.truncated))
+            except Exception as exc:
+                log.warning("follow %s: transcript failed: %s", self.id, exc)
+        self._done.set()
+
+
+class FollowRegistry:
+    """Every open follow by ID: start them, stop one (Stop button) or all (shutdown)."""
+
+    def __init__(self, limit: int = MAX_OPEN) -> None:
+        self.limit = limit
+        self._open: dict[str, Follow] = {}
+        self._lock = threading.Lock()
+
+    def start(self, follow: Follow) -> Follow:
+        """Register and run the follow on its own daemon thread (never in a command worker)."""
+        with self._lock:
+            if len(self._open) >= self.limit:
+                follow.reader.close()
+                raise RefusedError(f"{len(self._open)} follows are already open, the most "
+                                   "dockops runs at once.",
+                                   detail="Stop one with its Stop button, or wait for one to end.")
+            self._open[follow.id] = follow
+            metrics.FOLLOWS_OPEN.set(len(self._open))
+        threading.Thread(target=self._run, args=(follow,), name=f"follow-{follow.id}",
+                         daemon=True).start()
+        return follow
+
+    def _run(self, follow: Follow) -> None:
+        try:
+            follow.run()
+        finally:
+            with self._lock:
+                self._open.pop(follow.id, None)
+                metrics.FOLLOWS_OPEN.set(len(self._open))
+
+    def get(self, follow_id: str) -> Follow | None:
+        with self._lock:
+            return self._open.get(follow_id)
+
+    def stop(self, follow_id: str, reason: str = "stopped") -> bool:
+        """Stop one follow; False when no such follow is open (it already ended)."""
+        follow = self.get(follow_id)
+        if follow is None:
+            return False
+        follow.stop(reason)
+        return True
+
+    def stop_all(self, reason: str = "dockops is shutting down", wait: float = 5.0) -> int:
+        """Stop every follow (shutdown) and give them `wait` seconds to post their last update."""
+        with self._lock:
+            follows = list(self._open.values())
+        for follow in follows:
+            follow.stop(reason)
+        deadline = time.monotonic() + wait
+        for follow in follows:
+            follow.wait(max(0.0, deadline - time.monotonic()))
+        return len(follows)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+
+FOLLOWS = FollowRegistry()

@@ -1,0 +1,102 @@
+"""`logs -f` and `attach`: live output into one message that updates in place, bounded in time."""
+
+from __future__ import annotations
+
+import uuid
+
+import docker.errors
+
+from bot.engine import containers, streams
+from bot.engine.client import Engine
+from bot.engine.streams import Closable, StreamReader
+from bot.errors import EngineError, RefusedError, UsageError
+from bot.follow import FOLLOWS, Follow
+from bot.handlers.context import Context
+from bot.handlers.registry import handles
+from bot.timeparse import parse_time
+from bot.views import lifecycle as views
+from bot.views.message import Message
+
+
+def follow_seconds(ctx: Context) -> float:
+    limits = ctx.services.settings.limits
+    return min(limits.follow_seconds, limits.follow_max_seconds)
+
+
+def _end_reason(engine: Engine, container_id: str, name: str) -> str:
+    """Why a stream ended by itself: read once, when it did."""
+    try:
+        state = engine.api.inspect_container(container_id)["State"]
+    except docker.errors.NotFound:
+        return f"`{name}` was removed"
+    except Exception:
+        return "the engine closed the stream"
+    if state.get("Running"):
+        return "the engine closed the stream"
+    return f"`{name}` exited with code {state.get('ExitCode', '?')}"
+
+
+def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closable) -> None:
+    """Post the message, then stream into it from a follow thread; the console waits for it."""
+    reader = StreamReader(stream, name)
+    follow_id = uuid.uuid4().hex[:12]
+    seconds = follow_seconds(ctx)
+    try:
+        thread = ctx.responder.start_thread(views.follow(
+            title, "", follow_id=follow_id, live=True,
+            note=f"Live · stops by itself in {seconds:.0f} s · follow `{follow_id}`"))
+    except BaseException:
+        reader.close()
+        raise
+    engine = ctx.engine
+    follow = Follow(title=title, container=name, owner=ctx.actor.user_id, reader=reader.start(),
+                    thread=thread, seconds=seconds, id=follow_id,
+                    describe_end=lambda: _end_reason(engine, container_id, name))
+    FOLLOWS.start(follow)
+    if ctx.actor.source == "console":
+        # A terminal has nothing else to do meanwhile; Ctrl-C stops the follow, not the console.
+        try:
+            follow.wait()
+        except KeyboardInterrupt:
+            follow.stop("interrupted at the console")
+            follow.wait(5)
+
+
+def _check_room(ctx: Context) -> None:
+    if ctx.invocation.private:
+        raise UsageError("A follow is a channel message updated in place: it cannot be private.",
+                         detail="Drop `--private`, or read the end of the log with "
+                                "`/docker logs --private NAME`.")
+    if len(FOLLOWS) >= FOLLOWS.limit:
+        raise RefusedError(f"{len(FOLLOWS)} follows are already open, the most dockops runs at "
+                           "once.", detail="Stop one with its Stop button, or wait for one to end.")
+
+
+def follow_logs(ctx: Context, *, tail: int | None) -> Message | None:
+    """`logs -f NAME`: the last `tail` lines, then new lines as they come."""
+    inv = ctx.invocation
+    _check_room(ctx)
+    if inv.opt("until"):
+        raise UsageError("`--until` and `-f` do not go together: a follow has no end time.",
+                         detail="Drop one of them.")
+    since = parse_time(inv.opt("since")) if inv.opt("since") else None
+    details = containers.inspect(ctx.engine, inv.args[0])
+    stream = streams.open_logs(ctx.engine, details.id, tail=tail, since=since,
+                               timestamps=bool(inv.opt("timestamps")))
+    _start(ctx, f"*Logs of `{details.name}`*", details.id, details.name, stream)
+    return None
+
+
+@handles("attach")
+def attach(ctx: Context) -> Message | None:
+    """`attach NAME`: the container's live output (no backlog) for a bounded time."""
+    _check_room(ctx)
+    name = ctx.invocation.args[0]
+    details = containers.inspect(ctx.engine, name)
+    if details.state != "running":
+        raise EngineError(f"`{details.name}` is not running: there is no live output to attach to.",
+                          detail=f"Start it with `/docker start -a {details.name}`, or read its "
+                                 f"log with `/docker logs {details.name}`.")
+    stream = streams.open_attach(ctx.engine, details.id)
+    _start(ctx, f"*Attached to `{details.name}`*", details.id, details.name, stream)
+    return None

@@ -1,0 +1,167 @@
+"""run, start, stop, restart, kill, exec: the run policy first, then the engine, then the view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.commands.spec import Invocation
+from bot.engine import lifecycle
+from bot.engine.client import Engine
+from bot.engine.lifecycle import (
+    RunRequest,
+    parse_cpus,
+    parse_env,
+    parse_labels,
+    parse_memory,
+    parse_mount,
+    parse_publish,
+    parse_restart,
+    parse_volume,
+)
+from bot.errors import EngineError, RefusedError, UsageError
+from bot.handlers.context import Context
+from bot.handlers.registry import handles, previews
+from bot.policy import check_run
+from bot.views import lifecycle as views
+from bot.views import remove as remove_views
+from bot.views.message import Message
+
+
+def no_terminal(command: str) -> UsageError:
+    """`-i`/`-t`: Slack has no terminal, and dockops never waits for input that cannot come."""
+    return UsageError(
+        f"There is no terminal in Slack, so `{command} -i`/`-t` cannot work here.",
+        detail="Run a one-off command in a running container with `/docker exec NAME CMD...`, "
+               "or start it in the background with `/docker run -d ...` and watch it with "
+               "`/docker logs -f NAME`.")
+
+
+def run_request(inv: Invocation) -> RunRequest:
+    """The `run` command line as a validated request; UsageError names the first bad option."""
+    opt = inv.opt
+    restart = opt("restart")
+    if opt("rm") and restart and restart != "no":
+        raise UsageError("Conflicting options: --restart and --rm.",
+                         detail="A container removed when it exits cannot be restarted: keep "
+                                "one of the two.")
+    return RunRequest(
+        image=inv.args[0], command=tuple(inv.args[1:]), name=opt("name"),
+        detach=bool(opt("detach")), remove=bool(opt("rm")), env=tuple(parse_env(opt("env"))),
+        labels=parse_labels(opt("label")),
+        ports=tuple(parse_publish(spec) for spec in opt("publish")),
+        restart=parse_restart(restart) if restart else None, workdir=opt("workdir"),
+        entrypoint=opt("entrypoint"), volumes=tuple(parse_volume(v) for v in opt("volume")),
+        mounts=tuple(parse_mount(m) for m in opt("mount")), network=opt("network"),
+        user=opt("user"), hostname=opt("hostname"),
+        memory=parse_memory(opt("memory")) if opt("memory") else None,
+        nano_cpus=parse_cpus(opt("cpus")) if opt("cpus") else None,
+        privileged=bool(opt("privileged")), cap_add=tuple(opt("cap_add")),
+        devices=tuple(opt("device")), pid=opt("pid"), ipc=opt("ipc"),
+        security_opt=tuple(opt("security_opt")),
+    )
+
+
+@handles("run")
+def run(ctx: Context) -> Message:
+    inv = ctx.invocation
+    if inv.opt("interactive") or inv.opt("tty"):
+        raise no_terminal("run")
+    if inv.opt("env_file"):
+        raise RefusedError("`--env-file` is refused: dockops cannot read files on your machine, "
+                           "and a file on the bot's host is not yours to choose.",
+                           detail="Pass each variable with `-e KEY=VALUE`.")
+    check_run(inv, ctx.services.settings.run)
+    request = run_request(inv)
+    if request.detach:
+        return views.started(lifecycle.run_detached(ctx.engine, request), host=ctx.host_label)
+    wait = ctx.services.settings.limits.attached_run_seconds
+    result = lifecycle.run_attached(ctx.engine, request, wait_seconds=wait)
+    return views.attached(result, wait_seconds=wait, host=ctx.host_label)
+
+
+@handles("start")
+def start(ctx: Context) -> Message:
+    inv = ctx.invocation
+    if inv.opt("attach"):
+        if len(inv.args) > 1:
+            raise UsageError("`start -a` attaches to one container at a time.",
+                             detail=f"Example: /docker start -a {inv.args[0]}")
+        wait = ctx.services.settings.limits.attached_run_seconds
+        result = lifecycle.start_attached(ctx.engine, inv.args[0], wait_seconds=wait)
+        return views.attached(result, wait_seconds=wait, host=ctx.host_label)
+    return _each(ctx, "start", lifecycle.start)
+
+
+def _each(ctx: Context, verb: str, action: Callable[[Engine, str], None], suffix: str = ""
+          ) -> Message:
+    """One verb on every container named; a failure stops only its own container."""
+    results = lifecycle.each(ctx.invocation.args, lambda name: action(ctx.engine, name))
+    return views.done(verb, results, suffix=suffix, host=ctx.host_label)
+
+
+def _stop_wait(inv: Invocation) -> int | None:
+    seconds = inv.opt("time")
+    if seconds is not None and seconds < 0:
+        raise UsageError(f"`-t {seconds}`: the time to wait cannot be negative.")
+    return seconds
+
+
+@handles("stop")
+def stop(ctx: Context) -> Message:
+    seconds = _stop_wait(ctx.invocation)
+    return _each(ctx, "stop", lambda engine, name: lifecycle.stop(engine, name, timeout=seconds))
+
+
+@handles("restart")
+def restart(ctx: Context) -> Message:
+    seconds = _stop_wait(ctx.invocation)
+    return _each(ctx, "restart",
+                 lambda engine, name: lifecycle.restart(engine, name, timeout=seconds))
+
+
+def _signal(inv: Invocation) -> str | None:
+    signal = inv.opt("signal")
+    if signal is not None and not signal.strip():
+        raise UsageError("`-s` needs a signal name or number, e.g. -s HUP.")
+    return signal
+
+
+@handles("kill")
+def kill(ctx: Context) -> Message:
+    signal = _signal(ctx.invocation)
+    return _each(ctx, "kill", lambda engine, name: lifecycle.kill(engine, name, signal=signal),
+                 suffix=f" with {signal}" if signal else "")
+
+
+@previews("kill")
+def kill_preview(ctx: Context) -> Message:
+    signal = _signal(ctx.invocation)
+    targets = lifecycle.find(ctx.engine, ctx.invocation.args)
+    idle = [t for t in targets if t.state not in ("running", "restarting", "paused")]
+    if idle:
+        names = ", ".join(f"`{t.name}`" for t in idle)
+        raise EngineError(f"{names} {'is' if len(idle) == 1 else 'are'} not running: there is "
+                          "nothing to kill. Nothing was done.",
+                          detail="`/docker ps` lists the running containers.")
+    return remove_views.signal_preview("kill", targets, f" with {signal or 'SIGKILL'}")
+
+
+@previews("stop")
+def stop_preview(ctx: Context) -> Message:
+    seconds = _stop_wait(ctx.invocation)
+    targets = lifecycle.find(ctx.engine, ctx.invocation.args)
+    wait = f" (killed after {seconds if seconds is not None else 10} s if still running)"
+    return remove_views.signal_preview("stop", targets, wait)
+
+
+@handles("exec")
+def exec_(ctx: Context) -> Message:
+    inv = ctx.invocation
+    if inv.opt("interactive") or inv.opt("tty"):
+        raise no_terminal("exec")
+    wait = ctx.services.settings.limits.attached_run_seconds
+    result = lifecycle.exec_run(ctx.engine, inv.args[0], inv.args[1:],
+                                env=parse_env(inv.opt("env")), workdir=inv.opt("workdir"),
+                                user=inv.opt("user"), detach=bool(inv.opt("detach")),
+                                wait_seconds=wait)
+    return views.exec_result(result, wait_seconds=wait)

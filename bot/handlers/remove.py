@@ -1,0 +1,112 @@
+"""rm, rmi, image prune: a preview applying the seed's rules, then the removal once confirmed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.engine import lifecycle, prune
+from bot.engine.errors import running_rm_message
+from bot.errors import DockopsError, EngineError, UsageError
+from bot.handlers.context import Context
+from bot.handlers.registry import handles, previews
+from bot.timeparse import parse_duration
+from bot.views import lifecycle as lifecycle_views
+from bot.views import remove as views
+from bot.views.message import Message
+
+
+@previews("rm")
+def rm_preview(ctx: Context) -> Message:
+    """What `rm` will remove; a running container without -f is the seed's error, not a question."""
+    inv = ctx.invocation
+    targets = lifecycle.find(ctx.engine, inv.args)
+    if not inv.opt("force"):
+        running = [t for t in targets if t.state in ("running", "restarting", "paused")]
+        if running:
+            raise EngineError(running_rm_message(running[0].typed)
+                              + (" Nothing was removed." if len(targets) > 1 else ""))
+    return views.rm_preview(targets, force=bool(inv.opt("force")),
+                            volumes=bool(inv.opt("volumes")))
+
+
+@handles("rm")
+def rm(ctx: Context) -> Message:
+    inv = ctx.invocation
+    results = lifecycle.each(inv.args, lambda name: lifecycle.remove(
+        ctx.engine, name, force=bool(inv.opt("force")), volumes=bool(inv.opt("volumes"))))
+    return lifecycle_views.done("rm", results, host=ctx.host_label)
+
+
+@previews("rmi")
+def rmi_preview(ctx: Context) -> Message:
+    """What `rmi` will do; an image in use names the containers using it instead of asking."""
+    inv = ctx.invocation
+    force = bool(inv.opt("force"))
+    targets = prune.find_images(ctx.engine, inv.args)
+    for target in targets:
+        if target.untag_only or not target.used_by:
+            continue
+        users = ", ".join(f"`{name}` ({state})" for name, state in target.used_by)
+        running = [name for name, state in target.used_by if state == "running"]
+        if not force:
+            raise EngineError(
+                f"Image `{target.typed}` is in use by {users}: remove "
+                f"{'that container' if len(target.used_by) == 1 else 'those containers'} first, "
+                "or use `rmi -f` to untag it anyway. Nothing was removed.")
+        if running and target.typed not in target.tags:
+            raise EngineError(
+                f"Image `{target.typed}` is used by running container(s) {users}: even `rmi -f` "
+                "cannot delete it by ID. Stop and remove them first. Nothing was removed.")
+    return views.rmi_preview(targets, force=force)
+
+
+@handles("rmi")
+def rmi(ctx: Context) -> Message:
+    inv = ctx.invocation
+    done: list[tuple[str, list[str], list[str], str]] = []
+    for reference in inv.args:
+        try:
+            untagged, deleted = prune.remove_image(ctx.engine, reference,
+                                                   force=bool(inv.opt("force")),
+                                                   no_prune=bool(inv.opt("no_prune")))
+            done.append((reference, untagged, deleted, ""))
+        except DockopsError as exc:
+            done.append((reference, [], [], exc.message))
+    return views.rmi_result(done)
+
+
+def prune_options(filters: tuple[str, ...]) -> tuple[timedelta | None, list[str]]:
+    """`--filter until=24h` and `--filter label=...`/`label!=...`, as plan_prune takes them."""
+    until: timedelta | None = None
+    labels: list[str] = []
+    for item in filters:
+        key, eq, value = item.partition("=")
+        if key == "until" and eq:
+            until = parse_duration(value)
+        elif key in ("label", "label!") and eq and value:
+            labels.append(item)
+        else:
+            raise UsageError(f"Invalid filter {item!r} for `image prune`.",
+                             detail="Filters: until=24h, label=KEY[=VALUE], label!=KEY[=VALUE].")
+    return until, labels
+
+
+def _plan(ctx: Context) -> prune.PrunePlan:
+    inv = ctx.invocation
+    until, labels = prune_options(inv.opt("filter"))
+    return prune.plan_prune(ctx.engine, all=bool(inv.opt("all")), until=until, labels=labels)
+
+
+@previews("image prune")
+def prune_preview(ctx: Context) -> Message:
+    """The images that would go and the bytes reclaimed, computed without deleting anything."""
+    return views.prune_preview(_plan(ctx))
+
+
+@handles("image prune")
+def image_prune(ctx: Context) -> Message:
+    # Planned again at confirmation: an image used since the preview is left alone.
+    plan = _plan(ctx)
+    if not plan.images:
+        return views.prune_preview(plan)
+    return views.prune_result(prune.execute_prune(ctx.engine, plan), plan)

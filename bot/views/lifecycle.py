@@ -1,0 +1,148 @@
+"""Lifecycle results as messages: runs, start/stop/restart/kill, exec, follows, copies."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from bot.engine.copy import PathStat
+from bot.engine.lifecycle import Attached, Done, ExecResult, Started
+from bot.views import blocks
+from bot.views.format import short_id, size
+from bot.views.message import Attachment, Message
+from bot.views.output import text_output
+
+STOP_FOLLOW_ACTION = "dockops.stop_follow"
+
+
+def _where(host: str) -> str:
+    return f" on `{host}`" if host else ""
+
+
+def started(result: Started, *, host: str = "") -> Message:
+    """A detached run: name, short ID, published ports."""
+    ports = ", ".join(result.ports) if result.ports else "none published"
+    parts = [
+        blocks.section(f":white_check_mark: Started `{result.name}`{_where(host)}"),
+        *blocks.fields([("Name", f"`{result.name}`"), ("ID", f"`{short_id(result.id)}`"),
+                        ("Ports", ports)]),
+    ]
+    notes = [f"Follow it: `/docker logs -f {result.name}`"]
+    if result.removed_on_exit:
+        notes.append("removed when it exits (`--rm`)")
+    parts.append(blocks.context(" · ".join(notes)))
+    return Message(text=f"Started {result.name} ({short_id(result.id)}) ports: {ports}",
+                   blocks=tuple(parts))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
+
+
+def attached(result: Attached, *, wait_seconds: float, host: str = "") -> Message:
+    """An attached run or `start -a`: exit code and output, or still running past the wait."""
+    name = result.name
+    cut = " Only the end of the output was kept." if result.output_cut else ""
+    if result.finished:
+        ok = result.exit_code == 0
+        icon = ":white_check_mark:" if ok else ":x:"
+        title = f"{icon} `{name}` exited with code {result.exit_code}{_where(host)} " \
+                f"after {_seconds(result.waited)}"
+        note = ("Removed (`--rm`)." if result.removed_on_exit else
+                f"The container stays: `/docker rm {name}` removes it.") + cut
+    else:
+        ok = True
+        title = (f":hourglass_flowing_sand: `{name}` is still running after "
+                 f"{_seconds(wait_seconds)}{_where(host)}: dockops left it running.")
+        note = (f"Follow it: `/docker logs -f {name}` · stop it: `/docker stop {name}`"
+                + (" · removed when it exits (`--rm`)." if result.removed_on_exit else ".") + cut)
+    output = result.output if result.output.strip() else "(no output)"
+    message = text_output(title, output, filename=f"{name}.log", note=note, from_end=True)
+    return Message(text=message.text, blocks=message.blocks, attachment=message.attachment, ok=ok)
+
+
+_VERBS = {"start": "Started", "stop": "Stopped", "restart": "Restarted", "kill": "Killed",
+          "rm": "Removed"}
+
+
+def done(verb: str, results: Sequence[Done], *, suffix: str = "", host: str = "") -> Message:
+    """`start/stop/restart/kill/rm` of several containers: one line for each that failed."""
+    succeeded = [r for r in results if r.ok]
+    failed = [r for r in results if not r.ok]
+    parts = []
+    if succeeded:
+        names = ", ".join(f"`{r.name}`" for r in succeeded)
+        parts.append(blocks.section(f":white_check_mark: {_VERBS.get(verb, verb)} {names}"
+                                    f"{suffix}{_where(host)}."))
+    for result in failed:
+        parts.append(blocks.section(f":x: `{result.name}`: {result.error}"))
+    text = "; ".join(
+        [f"{_VERBS.get(verb, verb)} {', '.join(r.name for r in succeeded)}"] if succeeded else []
+        + [f"{r.name}: {r.error}" for r in failed])
+    return Message(text=text, blocks=tuple(parts), ok=not failed)
+
+
+def exec_result(result: ExecResult, *, wait_seconds: float) -> Message:
+    command = shlex.join(result.command)
+    if result.detached:
+        return Message(text=f"Started `{command}` in {result.container}", blocks=(
+            blocks.section(f":white_check_mark: Started `{command}` in `{result.container}` in "
+                           "the background (`-d`)."),))
+    cut = " Only the end of the output was kept." if result.output_cut else ""
+    output = result.output if result.output.strip() else "(no output)"
+    if result.exit_code is None:
+        title = (f":hourglass_flowing_sand: `{command}` is still running in `{result.container}` "
+                 f"after {_seconds(wait_seconds)}: dockops stopped waiting (it keeps running).")
+        ok = True
+    else:
+        ok = result.exit_code == 0
+        icon = ":white_check_mark:" if ok else ":x:"
+        title = f"{icon} `{command}` in `{result.container}` exited with code {result.exit_code}"
+    message = text_output(title, output, filename=f"{result.container}-exec.log",
+                          note=cut.strip(), from_end=True)
+    return Message(text=message.text, blocks=message.blocks, attachment=message.attachment, ok=ok)
+
+
+# -- follows (logs -f, attach) -----------------------------------------------------------------
+
+def follow(title: str, text: str, *, follow_id: str, live: bool, note: str) -> Message:
+    """The one message a follow updates in place: the latest lines, a Stop button while live."""
+    body = blocks.tail_snippet(text) if text.strip() else "(no output yet)" if live \
+        else "(no output)"
+    parts = [blocks.section(title), blocks.section(f"```{body}```"), blocks.context(note)]
+    if live:
+        parts.append(blocks.buttons(blocks.button("Stop", STOP_FOLLOW_ACTION, follow_id,
+                                                  style="danger"),
+                                    block_id=f"follow-{follow_id}"))
+    last = text.rstrip("\n").rsplit("\n", 1)[-1] if text.strip() else ""
+    plain = title.replace("*", "").replace("`", "")
+    return Message(text=f"{plain}: {last}" if last else plain, blocks=tuple(parts))
+
+
+def follow_transcript(name: str, text: str, *, cut: bool) -> Message:
+    """Everything a follow kept, as a file in its thread (when more than the message showed)."""
+    note = " (only the end was kept)" if cut else ""
+    return Message(text=f"Full output of {name}{note}",
+                   blocks=(blocks.context(f"The whole followed output of `{name}`{note} is "
+                                          "attached."),),
+                   attachment=Attachment(f"{name}-follow.log", text.encode(), f"{name}-follow.log"))
+
+
+# -- cp -------------------------------------------------------------------------------------
+
+def copied_out(container: str, path: str, stat: PathStat, attachment: Attachment) -> Message:
+    what = "directory (as .tar.gz)" if stat.is_dir else "file"
+    return Message(
+        text=f"{container}:{path} ({what}, {len(attachment.content):,} bytes)",
+        blocks=(blocks.section(f":page_facing_up: `{container}:{path}`: {what}, "
+                               f"{size(len(attachment.content))}, attached as "
+                               f"`{attachment.filename}`."),),
+        attachment=attachment)
+
+
+def copied(source: str, destination: str, count: int, nbytes: int) -> Message:
+    entries = f"{count} entr{'y' if count == 1 else 'ies'}"
+    text = f"Copied {source} to {destination} ({entries}, {nbytes:,} bytes)"
+    return Message(text=text, blocks=(
+        blocks.section(f":white_check_mark: Copied `{source}` to `{destination}` ({entries}, "
+                       f"{size(nbytes)})."),))
