@@ -76,7 +76,9 @@ class AppImage:
         self.v2 = self.build("v2", cmd)
         digest = self.push()
         self.client.api.tag(self.v1, self.repo, "latest", force=True)
-        self.client.images.remove(self.v2, force=True)
+        # Not needed for the checks (the tag is back on v1); best effort under a busy engine.
+        with contextlib.suppress(docker.errors.APIError):
+            self.client.images.remove(self.v2, force=True)
         return digest
 
     def local_id(self) -> str:
