@@ -169,8 +169,9 @@ def test_cp_from_slack_needs_an_admin_and_a_slack_link(cp_run: Run, files: FileS
     link = files.add("x.txt", b"x")
     outcome, sent = cp_run(f"cp - {web.name}:/ {link}", user="U0OPER", source="slack")
     assert outcome.result == "refused" and "admin role" in sent.text()
-    outcome, sent = cp_run(f"cp - {web.name}:/ https://example.com/x.txt")
-    assert outcome.result == "refused" and "not a Slack file link" in sent.text()
+    for url in ("https://example.com/x.txt", f"{files.api_url}conversations.history?channel=C1"):
+        outcome, sent = cp_run(f"cp - {web.name}:/ {url}")
+        assert outcome.result == "refused" and "not a Slack file link" in sent.text(), url
     outcome, sent = cp_run(f"cp - {web.name}:/")
     assert not outcome.ok and "Slack file" in sent.text()
     outcome, sent = cp_run(f"cp - {web.name}:/no/such/dir/ {link}")

@@ -16,8 +16,10 @@ import pytest
 
 from bot.engine import prune
 from bot.services import Services
+from bot.views.confirm import CONFIRM_ACTION
+from tests.bot_rig import BotProcess, answer_text
 from tests.lifecycle_rig import LABEL, Confirmed, Run, exists, preview
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique, wait_for
 
 Container = docker.models.containers.Container
 Make = Callable[..., Container]
@@ -286,3 +288,27 @@ def test_plan_prune_until_is_applied(services: Services, make_image: Callable[..
     labels = [f"label={PRUNE_KEY}={group}"]
     assert prune.plan_prune(engine, all=True, until=timedelta(hours=1), labels=labels).images == ()
     assert len(prune.plan_prune(engine, all=True, until=timedelta(0), labels=labels).images) == 1
+
+
+# -- end to end through Slack ---------------------------------------------------------------
+
+@pytest.mark.timeout(120)
+def test_prune_over_slack_previews_then_removes_on_confirm(bot_server: BotProcess,
+                                                           make_image: Callable[..., str],
+                                                           docker_client: docker.DockerClient
+                                                           ) -> None:
+    group = unique("g")
+    old = dangling(make_image, group)
+    body = bot_server.ask(f"image prune --filter label={PRUNE_KEY}={group}")
+    shown = answer_text(body)
+    assert "Prune 1 image" in shown and old.split(":")[1][:12] in shown
+    assert image_exists(docker_client, old)  # the preview deleted nothing
+    token = next(e["value"] for b in body["blocks"] for e in b.get("elements", ())
+                 if e.get("action_id") == CONFIRM_ACTION)
+    message = wait_for(lambda: next((m for m in bot_server.slack.messages("C0OPS")
+                                     if token in str(m)), None), timeout=10, what="the preview")
+    status, url = bot_server.click(CONFIRM_ACTION, token, message=message)
+    assert status == 200
+    [reply] = bot_server.slack.wait_for_responses(url, 1)
+    assert "Pruned 1 image" in answer_text(reply)
+    assert not image_exists(docker_client, old)

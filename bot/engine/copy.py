@@ -100,9 +100,11 @@ def read_archive(engine: Engine, container: str, path: str, *, max_bytes: int
                 raise too_large(f"{container}:{path}", max_bytes)
     finally:
         chunks.close()
-    if _content_bytes(bytes(data)) > max_bytes:
+    archive = bytes(data)
+    del data  # one copy in memory, not two
+    if _content_bytes(archive) > max_bytes:
         raise too_large(f"{container}:{path}", max_bytes)
-    return bytes(data), stat
+    return archive, stat
 
 
 def _content_bytes(data: bytes) -> int:

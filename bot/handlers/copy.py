@@ -131,7 +131,10 @@ def slack_file_url(link: str, settings: Settings) -> str:
     parsed = urlparse(url)
     api = urlparse(settings.env.slack_api_url)
     slack_files = parsed.scheme == "https" and parsed.hostname == "files.slack.com"
-    same_api_host = parsed.scheme in ("http", "https") and parsed.netloc == api.netloc
+    # The API host serves files too (and the test stand-in does), but never API methods:
+    # the bot token must not fetch, say, a channel's history into a container.
+    same_api_host = parsed.scheme in ("http", "https") and parsed.netloc == api.netloc \
+        and not parsed.path.startswith(api.path or "/api/")
     if not (slack_files or same_api_host):
         raise RefusedError(f"`{url}` is not a Slack file link: dockops only fetches files from "
                            "Slack.",
