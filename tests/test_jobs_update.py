@@ -212,11 +212,37 @@ def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_r
     assert standin.violations == []
 
 
+@pytest.fixture
+def networks(docker_client: docker.DockerClient) -> Iterator[Callable[[], str]]:
+    """User networks for this test (labelled), removed afterwards."""
+    made: list[docker.models.networks.Network] = []
+
+    def make() -> str:
+        made.append(docker_client.networks.create(unique("net"), labels={TEST_LABEL: RUN_ID}))
+        return made[-1].name
+
+    yield make
+    for network in made:
+        network.remove()
+
+
+@pytest.fixture
+def volume(docker_client: docker.DockerClient) -> Iterator[str]:
+    made = docker_client.volumes.create(unique("data"), labels={TEST_LABEL: RUN_ID})
+    yield made.name
+    made.remove(force=True)
+
+
 def test_recreate_switches_the_watching_container_to_v2_with_the_same_config(
-        app_image: AppImage, watching, docker_client: docker.DockerClient,
-        standin: SlackStandIn, boot) -> None:
-    web = watching(environment={"GREETING": "hello"}, restart_policy={"Name": "on-failure",
-                                                                        "MaximumRetryCount": 2})
+        networks, volume: str, app_image: AppImage, watching,
+        docker_client: docker.DockerClient, standin: SlackStandIn, boot) -> None:
+    # networks and volume come first: torn down after the containers that use them.
+    front, back = networks(), networks()
+    web = watching(environment={"GREETING": "hello"}, ports={"8080/tcp": None},
+                   volumes={volume: {"bind": "/data", "mode": "rw"}}, network=front,
+                   restart_policy={"Name": "on-failure", "MaximumRetryCount": 2})
+    docker_client.networks.get(back).connect(web, aliases=["api"])
+    web.exec_run(["sh", "-c", "echo kept > /data/file"])
     app_image.publish_v2()
     channel = new_channel()
     runner = boot(update_job(channel, containers=f"label:{watching.label}", action="recreate"))
@@ -230,6 +256,12 @@ def test_recreate_switches_the_watching_container_to_v2_with_the_same_config(
     assert "GREETING=hello" in now["Config"]["Env"]
     assert now["Config"]["Labels"][watching.label] == "true"
     assert now["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+    assert list(now["HostConfig"]["PortBindings"]) == ["8080/tcp"]
+    assert set(now["NetworkSettings"]["Networks"]) == {front, back}
+    assert "api" in now["NetworkSettings"]["Networks"][back]["Aliases"]
+    replaced = docker_client.containers.get(web.name)
+    assert replaced.exec_run(["cat", "/data/file"]).output == b"kept\n"
+    assert replaced.exec_run(["cat", "/version"]).output == b"v2\n"
     assert docker_client.containers.list(all=True, filters={"name": f"{web.name}-dockops-old"}) \
         == []
     [message] = posted(standin, runner, channel)
