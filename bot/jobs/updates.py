@@ -89,8 +89,9 @@ def check_image(engine: Engine, services: Services, host: str, ref: str,
         local = engine_updates.local_image(engine, ref)
         remote = engine_updates.registry_digest(engine, ref, registry_auth(services, ref))
     except DockopsError as exc:
-        return ImageCheck(host, ref, local, "", exc.message + _hint(exc.message, ref),
-                          tuple(watchers))
+        error = exc.message.rstrip()
+        error += "" if error.endswith((".", "!", "?")) else "."
+        return ImageCheck(host, ref, local, "", error + _hint(error, ref), tuple(watchers))
     return ImageCheck(host, ref, local, remote, "", tuple(watchers))
 
 
