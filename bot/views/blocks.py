@@ -45,7 +45,17 @@ def divider() -> dict[str, Any]:
 
 def code(text: str, limit: int = SNIPPET_CHARS) -> dict[str, Any]:
     """Preformatted text; longer text is cut at a line boundary (callers attach the rest)."""
-    return section(f"```{snippet(text, limit) or ' '}```")
+    return preformatted(snippet(text, limit))
+
+
+def preformatted(text: str) -> dict[str, Any]:
+    """A code block of `text` as is: Slack's control characters escaped, within 3,000 chars."""
+    escaped = mrkdwn_escape(text) or " "
+    room = MAX_SECTION_TEXT - 6
+    if len(escaped) > room:
+        cut = escaped[:room]
+        escaped = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    return section(f"```{escaped}```")
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:

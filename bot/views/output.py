@@ -23,7 +23,7 @@ def text_output(title: str, text: str, *, filename: str, note: str = "",
         cut = blocks.tail_snippet(text) if from_end else blocks.snippet(text)
         shown = cut.count("\n") + 1
         total = text.rstrip("\n").count("\n") + 1
-        parts.append(blocks.section(f"```{cut}```"))
+        parts.append(blocks.preformatted(cut))
         where = "last" if from_end else "first"
         parts.append(blocks.context(
             f"Showing the {where} {shown:,} of {total:,} lines; the whole output is attached as "

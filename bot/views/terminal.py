@@ -48,12 +48,23 @@ def _block(block: dict[str, Any]) -> list[str]:
 
 
 def _inline(text: str) -> str:
-    text = text.replace("```", "")
+    """mrkdwn as plain text; code blocks are kept exactly as they are."""
+    parts = text.split("```")
+    # Odd parts sit between fences: code, printed verbatim.
+    return "".join(_unescape(part) if i % 2 else _plain_mrkdwn(part)
+                   for i, part in enumerate(parts))
+
+
+def _plain_mrkdwn(text: str) -> str:
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
     text = text.replace("`", "")
     for code, glyph in _EMOJI.items():
         text = text.replace(code, glyph)
+    return _unescape(text)
+
+
+def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
