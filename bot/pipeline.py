@@ -168,6 +168,9 @@ class Pipeline:
         preview = self._preview(ctx)
         if not preview.ok:  # the preview found the seed's rule (e.g. stop it first): that's all
             return preview
+        if preview.meta.get("nothing"):  # e.g. image prune with nothing unused: no button
+            progress.decision, progress.result = "allowed", "ok"
+            return preview
         self._expire_overdue()
         invocation = ctx.invocation
         ttl = self.services.settings.limits.confirm_ttl_seconds

@@ -25,7 +25,7 @@ from tests.bot_rig import BotProcess, answer_text
 from tests.confirm_support import exists, rm_command  # noqa: F401  (rm_command: a fixture)
 from tests.conftest import ACCESS, make_settings
 from tests.slack_standin import SlackStandIn
-from tests.support import RecordingResponder, wait_for
+from tests.support import RUN_ID, RecordingResponder, wait_for
 
 # A second admin, to confirm someone else's command.
 CONFIRM_ACCESS = ACCESS.replace('admin = ["U0ADMIN", "S0OPSLEADS"]',
@@ -401,3 +401,10 @@ def test_audit_rows_of_a_slack_confirmation(bot_server: BotProcess, stopped) -> 
     assert [(r.decision, r.outcome) for r in reversed(rows)] == [("pending", "preview"),
                                                                  ("allowed", "cancelled")]
     assert all(r.channel_id == "C0OPS" and r.user_id == "U0ADMIN" for r in rows)
+
+
+def test_a_prune_with_nothing_to_remove_offers_no_button(run_command) -> None:
+    outcome, responder = run_command(f"image prune -a --filter label=dockops.none={RUN_ID}")
+    assert outcome.ok and not outcome.awaiting_confirmation
+    assert "Nothing to prune" in responder.text()
+    assert not any(b.get("type") == "actions" for b in responder.last.blocks)
