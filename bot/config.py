@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -152,12 +153,74 @@ class RegistryConfig(Section):
 
 
 class HostConfig(Section):
+    """One Docker Engine: `unix:///PATH`, `tcp://HOST:2376` (TLS: tls_*) or `ssh://USER@HOST`.
+
+    `timeout` bounds every call and is the host's deadline in fan-out (default: [limits]
+    engine_timeout_seconds). `roles`, like [access.roles], applies to commands on this host:
+    each role it names gets this list instead of the global one; roles it does not name keep
+    the global list (so `operator = []` makes the host admin-only for writes).
+    """
+
     url: str
-    timeout: float = 30.0
+    timeout: float | None = Field(None, ge=1, le=600)
     tls_ca: str = ""
     tls_cert: str = ""
     tls_key: str = ""
+    default: bool = False  # the host commands use when neither --host nor the channel names one
     roles: dict[str, list[str]] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(_HOST_SCHEMES):
+            raise ValueError(f"{value!r} is not a Docker host URL: use unix:///var/run/docker.sock, "
+                             "tcp://HOST:2376 or ssh://USER@HOST")
+        if re.match(r"^[a-z]+://[^/@]*:[^/@]*@", value):
+            # Never echo it: the value holds a password.
+            raise ValueError("the URL holds a password, which docker does not take: ssh:// "
+                             "logs in with the bot user's ssh keys, tcp:// with tls_cert/tls_key")
+        return value
+
+    @field_validator("tls_ca", "tls_cert", "tls_key")
+    @classmethod
+    def _tls_file(cls, value: str) -> str:
+        if value and not os.path.isfile(value):
+            raise ValueError(f"{value!r} is not a file: give the path of the PEM file "
+                             "(ca.pem, cert.pem or key.pem as `docker --tlsverify` uses them)")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return AccessConfig._role_entries(value)
+
+    @model_validator(mode="after")
+    def _tls_fits_url(self) -> HostConfig:
+        if (self.tls_cert or self.tls_key or self.tls_ca) and not self.url.startswith("tcp://"):
+            raise ValueError("tls_ca, tls_cert and tls_key apply to tcp:// URLs only")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("a client certificate needs both tls_cert and tls_key")
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return bool(self.tls_ca or self.tls_cert)
+
+
+_HOST_SCHEMES = ("unix://", "tcp://", "ssh://")
+_HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+def _host_names(hosts: dict[str, HostConfig]) -> dict[str, HostConfig]:
+    """Names usable after --host (not `all`, no commas), and at most one default host."""
+    for name in hosts:
+        if name == "all" or not _HOST_NAME.match(name):
+            raise ValueError(f"[hosts.{name}]: a host name is letters, digits, '.', '_' or '-' "
+                             "(up to 40), and not `all` (--host all means every host)")
+    defaults = [name for name, host in hosts.items() if host.default]
+    if len(defaults) > 1:
+        raise ValueError(f"default = true is set on {', '.join(defaults)}: set it on one host")
+    return hosts
 
 
 class SlackConfig(Section):
@@ -304,10 +367,26 @@ class FileConfig(Section):
     copy_: CopyConfig = Field(CopyConfig(), alias="copy")
     build: BuildConfig = BuildConfig()
     registries: dict[str, RegistryConfig] = {}
-    hosts: dict[str, HostConfig] = {}
+    hosts: Annotated[dict[str, HostConfig], AfterValidator(_host_names)] = {}
     slack: SlackConfig = SlackConfig()
     limits: LimitsConfig = LimitsConfig()
     jobs: Annotated[list[JobConfig], AfterValidator(_unique_job_names)] = []
+
+    @field_validator("slack")
+    @classmethod
+    def _channel_hosts_exist(cls, value: SlackConfig, info: ValidationInfo) -> SlackConfig:
+        hosts = info.data.get("hosts")
+        if hosts is None:  # [hosts] itself is wrong: that mistake is reported already
+            return value
+        known = set(hosts) or {"local"}
+        for channel, host in value.channel_hosts.items():
+            if not re.match(r"^[CGD][A-Z0-9]{2,}$", channel):
+                raise ValueError(f"channel_hosts: {channel!r} is not a channel ID (C..., G... or "
+                                 "D..., from the channel's details in Slack)")
+            if host not in known:
+                raise ValueError(f"channel_hosts: {channel} = {host!r} names no host: use one "
+                                 f"of {', '.join(sorted(known))} (the [hosts.NAME] tables)")
+        return value
 
 
 class EnvSettings(BaseSettings):

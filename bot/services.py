@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
-from bot.engine.client import Engine
 from bot.engine.hosts import Hosts
 from bot.store import Store
 
@@ -20,10 +19,9 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        timeout = settings.limits.engine_timeout_seconds
-        pool = settings.limits.workers * 2 + 8
-        local = Engine("local", settings.env.docker_host or None, timeout=timeout, pool_size=pool)
-        return cls(settings=settings, hosts=Hosts({"local": local}), store=Store(settings.data_dir))
+        # Every worker may hold a connection, plus the streams (logs -f, builds) left open.
+        hosts = Hosts.from_settings(settings, pool_size=settings.limits.workers * 2 + 8)
+        return cls(settings=settings, hosts=hosts, store=Store(settings.data_dir))
 
     def close(self) -> None:
         self.hosts.close()

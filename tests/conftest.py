@@ -16,7 +16,7 @@ from bot.policy import Actor
 from bot.services import Services
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique
 
-pytest_plugins = ["tests.bot_rig", "tests.lifecycle_rig", "tests.registry_rig"]
+pytest_plugins = ["tests.bot_rig", "tests.engines_rig", "tests.lifecycle_rig", "tests.registry_rig"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

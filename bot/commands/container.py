@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.spec import Arg, Command, Flag, Invocation
+from bot.commands.system import HOST_FLAG
 from bot.roles import Role
 
 _FILTER = Flag("filter", "f", "list", "Filter output (name=, label=, status=, ancestor=, ...)",
@@ -34,9 +35,11 @@ PS = Command(
         Flag("quiet", "q", help="Only display container IDs"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("size", "s", help="Display total file sizes"),
+        HOST_FLAG,
     ),
     aliases=(("container", "ls"), ("container", "ps"), ("container", "list")),
-    examples=("ps", "ps -a", "ps -a --filter status=exited", "ps --filter label=team=api -q"),
+    examples=("ps", "ps -a", "ps -a --filter status=exited", "ps --filter label=team=api -q",
+              "ps --host all"),
 )
 
 LOGS = Command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.spec import Arg, Command, Flag
+from bot.commands.system import HOST_FLAG
 from bot.roles import Role
 
 IMAGES = Command(
@@ -15,6 +16,7 @@ IMAGES = Command(
         Flag("quiet", "q", help="Only show image IDs"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("digests", help="Show digests"),
+        HOST_FLAG,
     ),
     aliases=(("image", "ls"), ("image", "list")),
     examples=("images", "images -a", "images --filter dangling=true", "image ls busybox"),

@@ -5,26 +5,32 @@ from __future__ import annotations
 from bot.commands.spec import Arg, Command, Flag
 from bot.roles import Role
 
+# Reads that run on several hosts at once also take the global -H/--host after their name.
+HOST_FLAG = Flag("host", "H", "str", "Host(s) to ask: a name, a comma list, or all", "NAME")
+
 SYSTEM_DF = Command(
     ("system", "df"), "Show docker disk usage", Role.VIEWER,
-    flags=(Flag("verbose", "v", help="Show detailed information on space usage"),),
+    flags=(Flag("verbose", "v", help="Show detailed information on space usage"), HOST_FLAG),
     examples=("system df",),
 )
 
 VERSION = Command(
     ("version",), "Show the docker engine version", Role.VIEWER,
-    examples=("version",),
+    flags=(HOST_FLAG,),
+    examples=("version", "version --host all"),
 )
 
 INFO = Command(
     ("info",), "Show a summary of the engine", Role.VIEWER,
+    flags=(HOST_FLAG,),
     aliases=(("system", "info"),),
     examples=("info",),
 )
 
 HOSTS = Command(
     ("hosts",), "List the Docker hosts this bot operates", Role.VIEWER,
-    examples=("hosts",),
+    flags=(HOST_FLAG,),
+    examples=("hosts", "hosts --host prod,staging"),
 )
 
 AUDIT = Command(

@@ -4,6 +4,7 @@ import bot.handlers.audit  # noqa: F401  (registers handlers)
 from bot.handlers import build as build  # registers handlers
 from bot.handlers import copy as copy  # registers handlers
 from bot.handlers import follow as follow  # registers handlers
+from bot.handlers import hosts as hosts  # registers handlers
 from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import lifecycle as lifecycle  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)

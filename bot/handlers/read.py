@@ -8,6 +8,7 @@ from bot.commands import TABLE
 from bot.engine import containers, images, system
 from bot.errors import EngineError, UsageError
 from bot.handlers.context import Context
+from bot.handlers.fanout import per_host
 from bot.handlers.follow import follow_logs
 from bot.handlers.registry import handles
 from bot.timeparse import parse_time
@@ -26,20 +27,27 @@ def ps(ctx: Context) -> Message:
     last = 1 if inv.opt("latest") else inv.opt("last")
     if last is not None and last < 0:
         last = None
-    rows = containers.ps(ctx.engine, all=inv.opt("all"), filters=inv.opt("filter"), last=last,
-                         size=inv.opt("size"))
-    return container_views.ps(rows, all=inv.opt("all") or last is not None,
-                              quiet=inv.opt("quiet"), no_trunc=inv.opt("no_trunc"),
-                              host=ctx.host_label)
+    return per_host(
+        ctx, "docker ps",
+        lambda engine: containers.ps(engine, all=inv.opt("all"), filters=inv.opt("filter"),
+                                     last=last, size=inv.opt("size")),
+        lambda rows, host: container_views.ps(rows, all=inv.opt("all") or last is not None,
+                                              quiet=inv.opt("quiet"),
+                                              no_trunc=inv.opt("no_trunc"), host=host),
+        filename="ps-by-host.txt")
 
 
 @handles("images")
 def list_images(ctx: Context) -> Message:
     inv = ctx.invocation
-    rows = images.images(ctx.engine, repository=inv.args[0] if inv.args else None,
-                         all=inv.opt("all"), filters=inv.opt("filter"))
-    return image_views.images(rows, quiet=inv.opt("quiet"), no_trunc=inv.opt("no_trunc"),
-                              digests=inv.opt("digests"), host=ctx.host_label)
+    return per_host(
+        ctx, "docker images",
+        lambda engine: images.images(engine, repository=inv.args[0] if inv.args else None,
+                                     all=inv.opt("all"), filters=inv.opt("filter")),
+        lambda rows, host: image_views.images(rows, quiet=inv.opt("quiet"),
+                                              no_trunc=inv.opt("no_trunc"),
+                                              digests=inv.opt("digests"), host=host),
+        filename="images-by-host.txt")
 
 
 def tail_count(value: str | None, default: int) -> int | None:
@@ -111,17 +119,20 @@ def image_inspect(ctx: Context) -> Message:
 
 @handles("system df")
 def disk_usage(ctx: Context) -> Message:
-    return system_views.disk_usage(system.disk_usage(ctx.engine), ctx.host_label)
+    return per_host(ctx, "docker system df", system.disk_usage, system_views.disk_usage,
+                    filename="df-by-host.txt")
 
 
 @handles("version")
 def version(ctx: Context) -> Message:
-    return system_views.version(system.version(ctx.engine), ctx.host_label)
+    return per_host(ctx, "docker version", system.version, system_views.version,
+                    filename="version-by-host.txt")
 
 
 @handles("info")
 def info(ctx: Context) -> Message:
-    return system_views.info(system.info(ctx.engine), ctx.host_label)
+    return per_host(ctx, "docker info", system.info, system_views.info,
+                    filename="info-by-host.txt")
 
 
 @handles("help")

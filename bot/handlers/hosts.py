@@ -1,0 +1,33 @@
+"""`/docker hosts`: every configured host, asked at once, each by its own deadline."""
+
+from __future__ import annotations
+
+from bot.engine import system
+from bot.engine.hosts import Hosts
+from bot.engine.results import EngineInfo
+from bot.handlers.context import Context
+from bot.handlers.fanout import HostOutcome, fan_out
+from bot.handlers.registry import handles
+from bot.views.hosts import HostStatus, hosts_list
+from bot.views.message import Message
+
+
+def _status(outcome: HostOutcome[EngineInfo], hosts: Hosts) -> HostStatus:
+    config = hosts.config(outcome.host)
+    info = outcome.value
+    return HostStatus(
+        outcome.host, outcome.url,
+        default=len(hosts.engines) > 1 and outcome.host == hosts.default,
+        own_roles=bool(config and config.roles),
+        version=info.server_version if info else "",
+        running=info.running if info else 0,
+        total=info.containers if info else 0,
+        error=outcome.error, seconds=outcome.seconds)
+
+
+@handles("hosts")
+def hosts(ctx: Context) -> Message:
+    """Name, URL (credentials masked), engine version, containers running/total, reachable."""
+    outcomes = fan_out(ctx.engines, system.info)
+    return hosts_list([_status(outcome, ctx.services.hosts) for outcome in outcomes],
+                      command=ctx.services.settings.slack.command)
