@@ -36,7 +36,7 @@ from tests.engines_rig import (
     hosts_toml,
     raw,
 )
-from tests.support import unique
+from tests.support import unique, wait_for
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_ps_host_all_groups_both_engines_and_reports_the_dead_ones_by_their_dead
     assert "unreachable (no socket at that path)" in parts["dead"]
     assert f"unreachable (no answer within {SILENT_TIMEOUT} s)" in parts["silent"]
     # The silent host costs its own deadline and no more; the others answered meanwhile.
-    assert SILENT_TIMEOUT - 0.1 < elapsed < SILENT_TIMEOUT + 1.5
+    assert SILENT_TIMEOUT - 0.1 < elapsed < SILENT_TIMEOUT + 2
     assert outcome.result == "error"  # two hosts gave no answer: the audit says so
     assert len(sent.last.blocks) <= MAX_BLOCKS
 
@@ -89,7 +89,7 @@ def test_a_host_is_tried_again_after_its_cooldown(multi: Callable[[str], Bot]) -
     dead = bot.services.hosts.engines["dead"]
     assert isinstance(dead, HostEngine)
     dead.cooldown = 0.2
-    time.sleep(0.3)  # the cooldown itself is under test: there is nothing to poll
+    wait_for(lambda: not dead.down_reason(), timeout=5, what="the cooldown to end")
     _, retried = bot.run("ps --host all")
     part = by_host(retried.last)["dead"]
     assert "unreachable (connection refused)" in part and "retried in" not in part
