@@ -16,7 +16,7 @@ from bot.jobs.cron import next_runs
 def problems(settings: Settings) -> list[str]:
     """Mistakes only visible across sections, one sentence each with the fix."""
     found: list[str] = []
-    hosts = {"local", *settings.hosts}
+    hosts = set(settings.hosts) or {"local"}  # `local` exists only when no hosts are set
     for job in settings.jobs:
         for host in job.hosts:
             if host not in hosts:

@@ -11,6 +11,7 @@ import docker.errors
 import requests.exceptions
 
 from bot.errors import DockopsError, EngineError
+from bot.redact import mask_text
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -99,7 +100,7 @@ def translate(engine_url: str, exc: BaseException) -> DockopsError:
         text = str(exc)
         if "Connection" in text or "FileNotFoundError" in text or "Timeout" in text:
             return _unreachable(engine_url, exc)
-        return EngineError(f"Docker said: {text}")
+        return EngineError(f"Docker said: {mask_text(text)}")
     raise exc
 
 

@@ -44,7 +44,7 @@ def run(ctx: JobContext) -> JobReport:
     notices: list[Notice] = []
     summaries: list[str] = []
     ok = True
-    hosts = ctx.job.hosts or [ctx.services.hosts.default]
+    hosts = [engine.name for engine in ctx.services.hosts.select(ctx.job.hosts)]  # default: every host
     for host in hosts:
         try:
             notice, summary, host_ok = prune_host(ctx, host)

@@ -17,7 +17,7 @@ from waitress.server import create_server
 
 from bot import metrics
 from bot.engine import ping
-from bot.errors import DockopsError
+from bot.handlers.fanout import fan_out
 from bot.services import Services
 from bot.slack.replay import ReplayGuard
 
@@ -26,13 +26,12 @@ StartResponse = Callable[..., Any]
 
 
 def health(services: Services) -> tuple[int, dict[str, Any]]:
-    """200 with every engine's reachability; 503 when none answers."""
+    """200 with every engine's reachability (asked at once, each within its deadline);
+    503 when none answers."""
     engines: dict[str, Any] = {}
-    for name, engine in services.hosts.engines.items():
-        try:
-            engines[name] = {"reachable": ping(engine)}
-        except DockopsError as exc:
-            engines[name] = {"reachable": False, "error": exc.message}
+    for outcome in fan_out(services.hosts.select(), ping):
+        engines[outcome.host] = ({"reachable": True} if outcome.ok else
+                                 {"reachable": False, "error": outcome.error})
     ok = any(e["reachable"] for e in engines.values())
     return (200 if ok else 503), {"ok": ok, "engines": engines}
 
