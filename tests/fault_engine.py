@@ -77,11 +77,7 @@ class FaultEngine:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(f"the fault dockerd exited with {self.process.returncode}:\n"
                                  + self.log_path.read_text(errors="replace")[-3000:])
-        try:
-            with contextlib.closing(self.client(timeout=2)) as client:
-                return bool(client.ping())
-        except (docker.errors.DockerException, OSError):
-            return False
+        return self._reachable()
 
     def kill(self) -> None:
         """Crash the engine: SIGKILL dockerd, its containerd and every shim it started."""
@@ -95,6 +91,7 @@ class FaultEngine:
         wait_for(lambda: not self._reachable(), timeout=10, what="the fault dockerd to be gone")
 
     def _reachable(self) -> bool:
+        """A ping answered within a second."""
         try:
             with contextlib.closing(self.client(timeout=1)) as client:
                 return bool(client.ping())
