@@ -154,3 +154,36 @@ def test_bot_in_the_image_answers_healthz_with_the_engine_socket_and_stops_clean
         assert "stopped" in docker("logs", name).stderr
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_compose_file_runs_the_image_with_socket_data_volume_env_file_and_healthcheck() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    service = compose["services"]["dockops"]
+    assert service["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert service["restart"] == "unless-stopped"
+    assert service["env_file"] == ["dockops.env"]
+    assert (ROOT / "deploy" / "dockops.env.example").exists()
+    volumes = service["volumes"]
+    assert "/var/run/docker.sock:/var/run/docker.sock" in volumes
+    assert "dockops-data:/data" in volumes and "dockops-data" in compose["volumes"]
+    assert service["environment"]["DOCKOPS_DATA_DIR"] == "/data"
+    assert any("DOCKER_GID" in group for group in service["group_add"])  # non-root + socket
+    assert "healthz" in " ".join(service["healthcheck"]["test"])
+    # Shutdown waits up to shutdown_grace_seconds (20 s by default): compose must wait longer.
+    assert int(service["stop_grace_period"].rstrip("s")) > 20
+
+
+def test_systemd_unit_verifies(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = (ROOT / "deploy" / "dockops.service").read_text()
+    assert "EnvironmentFile=/etc/dockops/dockops.env" in unit and "SupplementaryGroups=docker" in unit
+    # verify wants the executable to exist: point it at this checkout's dockops.
+    dockops = Path(sys.executable).with_name("dockops")
+    (tmp_path / "dockops.service").write_text(unit.replace("/opt/dockops/bin/dockops", str(dockops)))
+    result = subprocess.run([analyze, "verify", str(tmp_path / "dockops.service")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
