@@ -44,7 +44,7 @@ def run(ctx: JobContext) -> JobReport:
     notices: list[Notice] = []
     summaries: list[str] = []
     ok = True
-    hosts = [engine.name for engine in ctx.services.hosts.select(ctx.job.hosts)]  # default: every host
+    hosts = list(ctx.job.hosts) or list(ctx.services.hosts.engines)  # default: every host
     for host in hosts:
         try:
             notice, summary, host_ok = prune_host(ctx, host)

@@ -172,7 +172,7 @@ def _names(watchers: Iterable[Watcher]) -> tuple[str, ...]:
 def run(ctx: JobContext) -> JobReport:
     """Check every watched image on every host of the job; act on the changed ones."""
     job = ctx.job
-    hosts = [engine.name for engine in ctx.services.hosts.select(job.hosts)]  # default: every host
+    hosts = list(job.hosts) or list(ctx.services.hosts.engines)  # default: every host
     checks: list[ImageCheck] = []
     notices: list[Notice] = []
     forget: list[tuple[str, str]] = []
