@@ -114,7 +114,6 @@ def _absolute_dirs(value: list[str], key: str) -> list[str]:
     return value
 
 
-
 class BuildConfig(Section):
     """Build contexts by name, and roots under which a path may be used as a context."""
 

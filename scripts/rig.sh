@@ -30,6 +30,6 @@ ctx="$state/busybox-ctx"
 mkdir -p "$ctx"
 cp -f /bin/busybox "$ctx/busybox"
 cp -f "$here/tests/images/busybox.Dockerfile" "$ctx/Dockerfile"
-docker build -q -t dockops-test/busybox:latest --label dockops.test=rig "$ctx" >"$state/build.log" 2>&1 \
+docker build -q -t dockops-test/busybox:latest --label dockops.rig=busybox "$ctx" >"$state/build.log" 2>&1 \
   || { cat "$state/build.log"; exit 1; }
 echo "rig: engine $(docker version --format '{{.Server.Version}}') ready, image dockops-test/busybox:latest built"
