@@ -18,6 +18,7 @@ log = logging.getLogger("dockops.slack")
 
 
 def actor_from(body: dict[str, Any]) -> Actor:
+    """Who clicked, and in which channel (a block_actions payload)."""
     user = body.get("user") or {}
     channel = (body.get("channel") or {}).get("id") or \
         (body.get("container") or {}).get("channel_id", "")

@@ -13,6 +13,7 @@ from bot.errors import DockopsError, RefusedError
 from bot.jobs import buttons
 from bot.policy import Actor, check_channel, role_of
 from bot.roles import Role
+from bot.slack.listeners.actions import actor_from
 from bot.slack.responder import SlackResponder
 from bot.slack.runtime import Runtime
 from bot.store import AuditRow
@@ -26,16 +27,6 @@ NEEDS = {views.PULL_ACTION: Role.OPERATOR, views.RECREATE_ACTION: Role.OPERATOR,
          views.SNOOZE_ACTION: Role.VIEWER}
 NAMES = {views.PULL_ACTION: "pull", views.RECREATE_ACTION: "recreate",
          views.SNOOZE_ACTION: "snooze"}
-
-
-def clicker(body: dict[str, Any]) -> Actor:
-    """Who clicked, and in which channel (a block_actions payload)."""
-    user = body.get("user") or {}
-    channel = (body.get("channel") or {}).get("id") or \
-        (body.get("container") or {}).get("channel_id", "")
-    return Actor(user_id=user.get("id", ""), channel_id=channel,
-                 user_name=user.get("username") or user.get("name", ""),
-                 team_id=(body.get("team") or {}).get("id", ""))
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -54,7 +45,7 @@ def _listener(runtime: Runtime, action_id: str) -> Callable[[Ack, dict[str, Any]
 
 def _tell(runtime: Runtime, body: dict[str, Any], text: str) -> None:
     try:
-        private = SlackResponder(runtime.client, body["response_url"], clicker(body).channel_id,
+        private = SlackResponder(runtime.client, body["response_url"], actor_from(body).channel_id,
                                  ephemeral=True)
         private.send(Message(text=text, blocks=(blocks.section(text),)))
     except Exception:
@@ -64,7 +55,7 @@ def _tell(runtime: Runtime, body: dict[str, Any], text: str) -> None:
 def handle(runtime: Runtime, body: dict[str, Any], action_id: str) -> None:
     """Check the clicker's role, do the action, and put the outcome in place of the buttons."""
     started = time.monotonic()
-    actor = runtime.identify(clicker(body))
+    actor = runtime.identify(actor_from(body))
     services = runtime.services
     try:
         value = views.parse_button_value(str((body.get("actions") or [{}])[0].get("value", "")))
