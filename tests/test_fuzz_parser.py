@@ -90,5 +90,8 @@ def test_text_that_does_not_parse_never_reaches_the_engine(
         assert reached == []
         assert outcome.decision == "invalid" and not outcome.ok
         assert responder.last.text.startswith(parsed.message)
+    elif parsed.host is not None and not reached:
+        # A typed -H/--host that names no configured host is refused before anything runs.
+        assert "host" in responder.last.text.lower() and not outcome.ok
     else:
         assert reached == [parsed.command.name]

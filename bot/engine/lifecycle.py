@@ -357,11 +357,12 @@ class _ExitWaiter:
     its exit code.
     """
 
-    def __init__(self, engine: Engine, container_id: str, seconds: float) -> None:
+    def __init__(self, engine: Engine, container_id: str, seconds: float,
+                 condition: str = "next-exit") -> None:
         api = engine.api
         url = f"{api.base_url}/v{api.api_version}/containers/{container_id}/wait"
         self.seconds = seconds
-        self.response = api.post(url, params={"condition": "next-exit"}, stream=True,
+        self.response = api.post(url, params={"condition": condition}, stream=True,
                                  timeout=(engine.timeout, max(seconds, 0.1)))
         try:
             self.response.raise_for_status()
@@ -388,7 +389,9 @@ def _attach_and_wait(engine: Engine, container_id: str, name: str, seconds: floa
     # Attach and register the wait before starting: no output and no exit can be missed.
     reader = StreamReader(open_attach(engine, container_id), name, KEEP_OUTPUT_CHARS).start()
     try:
-        waiter = _ExitWaiter(engine, container_id, seconds)
+        # Like the CLI: with --rm, answer once the engine has removed it, not just at exit.
+        waiter = _ExitWaiter(engine, container_id, seconds,
+                             "removed" if removed_on_exit else "next-exit")
     except BaseException:
         reader.close()
         raise
