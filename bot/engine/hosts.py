@@ -31,11 +31,15 @@ class HostEngine(Engine):
     cooldown: float = COOLDOWN_SECONDS
     _failed_at: float | None = field(default=None, init=False, repr=False)
     _failure: str = field(default="", init=False, repr=False)
+    _slow: bool = field(default=False, init=False, repr=False)
     _health_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def client(self) -> docker.DockerClient:
-        down = self.down_reason()
+        # A host that timed out is refused fast during its cooldown (trying costs the whole
+        # timeout); one that failed fast (refused, no socket) is simply tried again, so a
+        # restarted dockerd answers the very next command. Fan-outs skip both (fanout.py).
+        down = self.down_reason() if self._slow else ""
         if down:
             raise EngineError(f"Host `{self.name}` is unreachable ({down}).",
                               detail="dockops tries it again after the cooldown; check that "
@@ -54,11 +58,12 @@ class HostEngine(Engine):
     def mark_unreachable(self, reason: str) -> None:
         with self._health_lock:
             self._failed_at, self._failure = time.monotonic(), reason
+            self._slow = reason.startswith("no answer within")
         self.reset()  # a half-open connection to a dead host is worth nothing
 
     def mark_reachable(self) -> None:
         with self._health_lock:
-            self._failed_at, self._failure = None, ""
+            self._failed_at, self._failure, self._slow = None, "", False
 
     def down_reason(self) -> str:
         """Why the host is skipped (with when it is retried); empty when it may be tried."""
