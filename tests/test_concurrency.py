@@ -112,9 +112,9 @@ def test_twenty_commands_from_twenty_users_at_once_each_get_their_own_answer(
     assert sorted(posted) == sorted(a.response_url for a in answers[2:])
 
 
-def test_a_lone_command_starts_after_the_quiet_window_and_a_burst_never_waits_past_max_defer(
+def test_a_lone_command_starts_at_once_a_burst_waits_for_quiet_but_never_past_max_defer(
         ) -> None:
-    pool = WorkerPool(2, quiet=0.1, max_defer=0.4)
+    pool = WorkerPool(2, quiet=0.2, max_defer=0.6)
     started: dict[str, float] = {}
 
     def work(key: str) -> Callable[[], None]:
@@ -122,15 +122,19 @@ def test_a_lone_command_starts_after_the_quiet_window_and_a_burst_never_waits_pa
 
     queued = time.monotonic()
     pool.submit(work("lone"))
-    wait_for(lambda: "lone" in started, timeout=5)
-    assert started["lone"] - queued >= 0.1  # waited for acks that might follow
+    pool.submit(work("right-after"))  # a second command at once: a burst begins
+    wait_for(lambda: "right-after" in started, timeout=5)
+    assert started["lone"] - queued < 0.2  # nothing to wait for
+    assert started["right-after"] - queued >= 0.2  # waited for the acks that might follow
 
+    time.sleep(0.3)
     first = time.monotonic()
     pool.submit(work("burst-0"))
-    index = 1
-    while "burst-0" not in started and time.monotonic() - first < 3:
+    pool.submit(work("burst-1"))
+    index = 2
+    while "burst-1" not in started and time.monotonic() - first < 3:
         pool.submit(work(f"burst-{index}"))  # commands keep arriving: never a quiet window
         index += 1
         time.sleep(0.02)
-    assert "burst-0" in started and 0.4 <= started["burst-0"] - first < 1.5
+    assert "burst-1" in started and 0.6 <= started["burst-1"] - first < 2.0
     assert pool.shutdown(5)
