@@ -11,7 +11,10 @@ _SECRET_KEY = re.compile(
     r"(PASS|PWD|TOKEN|SECRET|KEY|CREDENTIAL|AUTH|PRIVATE|CERT|SALT|DSN|COOKIE|SESSION|SIGNATURE)",
     re.IGNORECASE,
 )
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?P<pw>[^@\s/]+)(?=@)", re.I)
+# Linear time on any text: a scheme starts only where a word starts (the lookbehind), and the
+# possessive quantifiers never backtrack (each part excludes the character that ends it).
+_URL_PASSWORD = re.compile(
+    r"(?<![a-z0-9+.-])(?P<head>[a-z][a-z0-9+.-]*+://[^/\s:@]++:)(?P<pw>[^@\s/]++)(?=@)", re.I)
 _SLACK_TOKEN = re.compile(r"\bxox[abposr]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+")
 
 
