@@ -110,12 +110,13 @@ class Pipeline:
                                 lambda: self._steps(progress, text, actor, responder, confirmed))
         if finish is not None:
             message = finish(message)
-        if message is not None:
-            self._send(responder, message)
         invocation = progress.invocation
         outcome = Outcome(invocation.command.name if invocation else "", progress.decision,
                           progress.result, message, time.monotonic() - started, progress.token)
+        # The audit row exists before the answer does: whoever reads the answer can audit it.
         self._audit_command(text, actor, invocation, outcome)
+        if message is not None:
+            self._send(responder, message)
         metrics.COMMANDS.labels(outcome.command or "invalid", outcome.result).inc()
         metrics.COMMAND_SECONDS.labels(outcome.command or "invalid").observe(outcome.seconds)
         return outcome
