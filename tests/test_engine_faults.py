@@ -49,8 +49,8 @@ def assert_clear(text: str) -> None:
 
 
 def answers_again(bot: BotProcess, name: str) -> str:
-    """`ps -a` once the engine is back: the host's cooldown (COOLDOWN_SECONDS after the failure
-    the bot saw) may make it wait, never a restart."""
+    """`ps -a` once the engine is back, without a restart: a host that refused at once is tried
+    again by the next command; one that timed out waits out its cooldown (COOLDOWN_SECONDS)."""
     text = answer_text(bot.ask("ps -a"))
     return text if name in text else ""
 
