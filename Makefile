@@ -33,5 +33,9 @@ test: venv engine
 lint: venv
 	$(VENV)/bin/ruff check bot tests benchmarks
 
+bench: venv engine
+	for b in ack_latency ps_1000 logs_1gib update_check prune_200 idle_footprint; do \
+	  echo "== $$b"; $(VENV)/bin/python -m benchmarks.$$b || exit 1; done
+
 clean:
 	rm -rf $(VENV) .pytest_cache data

@@ -30,7 +30,8 @@ def _end_reason(engine: Engine, container_id: str, name: str) -> str:
     except docker.errors.NotFound:
         return f"`{name}` was removed"
     except Exception:
-        return "the engine closed the stream"
+        return (f"the Docker Engine at {engine.display_url} stopped answering: check that "
+                "dockerd is running, then follow again")
     if state.get("Running"):
         return "the engine closed the stream"
     return f"`{name}` exited with code {state.get('ExitCode', '?')}"
