@@ -19,7 +19,7 @@ from bot.views.message import Message
 from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import ACCESS, make_settings
 from tests.slack_standin import SlackStandIn
-from tests.support import RecordingResponder, wait_for
+from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, wait_for
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -79,7 +79,8 @@ def test_no_password_reaches_the_table_or_the_log(tmp_path: Path, caplog: pytest
         with caplog.at_level(logging.DEBUG):
             for text in ("login -u bob -p hunter2 127.0.0.1:5000",
                          "login --password=hunter2 127.0.0.1:5000",
-                         "run -e DB_PASSWORD=hunter2 dockops-test/busybox true"):
+                         f"run --rm --label {TEST_LABEL}={RUN_ID} -e DB_PASSWORD=hunter2 "
+                         "dockops-test/busybox true"):
                 pipeline.execute(text, Actor("U0ADMIN", "C0OPS"), RecordingResponder())
         recorded = rows(services)
         assert len(recorded) == 3
