@@ -272,3 +272,17 @@ def test_cp_to_slack_uploads_the_file_through_slack(bot_server: BotProcess,
     assert uploaded[0].data == PAYLOAD and uploaded[0].channel_id == "C0OPS"
     body = bot_server.answers(answer)[0]
     assert "blob.bin" in str(body)
+
+
+@pytest.mark.timeout(120)
+def test_cp_from_a_file_shared_in_slack_copies_it_in_through_slack(
+        bot_server: BotProcess, make_container: Make) -> None:
+    web = make_container()
+    put_file(web, "/data/.keep", b"")  # the scratch image has no directories to copy into
+    link = bot_server.slack.add_file("config.bin", PAYLOAD)
+    body = bot_server.ask(f"cp - {web.name}:/data/config.bin {link}")
+    assert "config.bin" in str(body)
+    assert read_file(web, "/data/config.bin") == PAYLOAD
+    fetches = bot_server.slack.calls_to("files-pri")
+    assert fetches and fetches[-1].headers.get("Authorization") == \
+        f"Bearer {bot_server.slack.bot_token}"

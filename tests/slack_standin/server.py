@@ -205,6 +205,7 @@ class SlackStandIn:
         self._uploads: dict[str, dict[str, Any]] = {}
         self._upload_keys: dict[str, str] = {}
         self._files: list[UploadedFile] = []
+        self._shared_files: dict[str, UploadedFile] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self._response_log: list[tuple[str, dict[str, Any]]] = []
         self._faults: list[_Fault] = []
@@ -806,6 +807,37 @@ class SlackStandIn:
             upload = self._uploads.get(file_id)
             return dict(upload) if upload is not None else None
 
+    def url_private(self, record: UploadedFile) -> str:
+        """Where Slack serves a file's bytes to a token holder (`url_private_download`)."""
+        return f"{self.base_url}/files-pri/{self.team_id}-{record.file_id}/download/{record.filename}"
+
+    def add_file(self, filename: str, data: bytes, *, user_id: str = "U0ADMIN") -> str:
+        """A file a user shared in Slack; returns its download link (url_private_download)."""
+        from .webapi import new_file_id
+
+        record = UploadedFile(file_id=new_file_id(), filename=filename, title=filename, data=data,
+                              declared_length=len(data), channel_id=None, channels=(),
+                              thread_ts=None, initial_comment=None)
+        with self.lock:
+            self._shared_files[record.file_id] = record
+        return self.url_private(record)
+
+    def _serve_file(self, incoming: _Incoming) -> _Reply:
+        """GET of a url_private link: the bytes with a valid token, a login page without (as Slack)."""
+        file_id = incoming.path.split("/")[2].rsplit("-", 1)[-1]
+        with self.lock:
+            known = {f.file_id: f for f in self._files} | self._shared_files
+        record = known.get(file_id)
+        auth = incoming.headers.get("Authorization", "")
+        if record is None or auth != f"Bearer {self.bot_token}":
+            # Slack answers an unauthorised download with its sign-in page, status 200.
+            reply = _Reply(200, b"<html><body>Sign in to Slack</body></html>", "text/html")
+        else:
+            reply = _Reply(200, record.data, "application/octet-stream", headers={
+                "Content-Disposition": f'attachment; filename="{record.filename}"'})
+        self._record(incoming, "files-pri", {}, None, reply)
+        return reply
+
     def complete_upload(self, record: UploadedFile) -> dict[str, Any]:
         """Store a completed file, share it, and return Slack's file object."""
         with self.lock:
@@ -820,6 +852,7 @@ class SlackStandIn:
             "mimetype": mimetypes.guess_type(record.filename)[0] or "application/octet-stream",
             "size": len(record.data),
             "user": self.bot_user_id,
+            "url_private_download": self.url_private(record),
         }
         for channel in {*([record.channel_id] if record.channel_id else []), *record.channels}:
             share = {"text": record.initial_comment or "", "files": [{"id": record.file_id}]}
@@ -881,6 +914,8 @@ class SlackStandIn:
             return self._serve_api(incoming, path[len("/api/") :])
         if path.startswith("/upload/v1/"):
             return self._serve_upload(incoming, path[len("/upload/v1/") :])
+        if path.startswith("/files-pri/"):
+            return self._serve_file(incoming)
         if path.split("/")[1] in _RESPONSE_URL_KINDS:
             return self._serve_response_url(incoming)
         self.add_violation(f"request to unknown path {incoming.method} {path}")
