@@ -40,6 +40,7 @@ from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.services import Services
 from bot.views.message import Message
+from tests.dockerd_files import DockerdFiles
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique, wait_for
 
 TLS_PORT = 2376
@@ -131,7 +132,7 @@ def _free_link_local_net() -> tuple[str, str]:
 
 
 @dataclass
-class SecondEngine:
+class SecondEngine(DockerdFiles):
     """A dockerd in network namespace `netns`, at `socket_url` and at `tls_url` (TLS)."""
 
     directory: Path
@@ -153,23 +154,8 @@ class SecondEngine:
         return cls(directory, f"dockops-{RUN_ID}-{tag}", f"dk7{tag}h")
 
     @property
-    def socket_path(self) -> Path:
-        return self.directory / "docker.sock"
-
-    @property
-    def socket_url(self) -> str:
-        return f"unix://{self.socket_path}"
-
-    @property
     def tls_url(self) -> str:
         return f"tcp://{self.address}:{TLS_PORT}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "dockerd.log"
-
-    def client(self, timeout: int = 30) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.socket_url, timeout=timeout)
 
     def in_netns(self, *command: str) -> list[str]:
         return ["nsenter", f"--net=/var/run/netns/{self.netns}", *command]

@@ -24,6 +24,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.dockerd_files import DockerdFiles
 from tests.support import BUSYBOX, RUN_ID, wait_for
 
 
@@ -31,7 +32,7 @@ def _ip(*args: str, check: bool = True) -> None:
     subprocess.run(["ip", *args], check=check, capture_output=True, text=True)
 
 
-class FaultEngine:
+class FaultEngine(DockerdFiles):
     """dockerd in netns `netns`, reachable at `socket_url`; `kill()` and `start()` at will."""
 
     def __init__(self) -> None:
@@ -41,21 +42,6 @@ class FaultEngine:
         self.netns = f"dockops-fault-{RUN_ID}-{tag}"
         self.process: subprocess.Popen[bytes] | None = None
         self._netns_made = False
-
-    @property
-    def socket_path(self) -> Path:
-        return self.directory / "docker.sock"
-
-    @property
-    def socket_url(self) -> str:
-        return f"unix://{self.socket_path}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "dockerd.log"
-
-    def client(self, timeout: int = 30) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.socket_url, timeout=timeout)
 
     def start(self) -> None:
         """Start dockerd (the namespace on first use) and wait until it answers."""
