@@ -93,8 +93,7 @@ def services(settings: Settings) -> Iterator[Services]:
     built.close()
 
 
-@pytest.fixture
-def run_command(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
+def command_runner(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
     """Run command text through the real pipeline as a console (admin) or a Slack user."""
     pipeline = Pipeline(services)
 
@@ -105,3 +104,9 @@ def run_command(services: Services) -> Callable[..., tuple[Outcome, RecordingRes
         return pipeline.execute(text, actor, responder), responder
 
     return run
+
+
+@pytest.fixture
+def run_command(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
+    """Run command text through the real pipeline as a console (admin) or a Slack user."""
+    return command_runner(services)

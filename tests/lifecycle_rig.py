@@ -42,7 +42,7 @@ def names(docker_client: docker.DockerClient) -> Iterator[Callable[[str], str]]:
 @pytest.fixture
 def pipeline_with(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     """`pipeline_with(toml, **env)`: a run_command whose config has `toml` after the test roles."""
-    from tests.conftest import ACCESS, make_settings
+    from tests.conftest import ACCESS, command_runner, make_settings
 
     opened: list[Services] = []
 
@@ -50,15 +50,7 @@ def pipeline_with(tmp_path: Path) -> Iterator[Callable[..., Run]]:
         services = Services.build(make_settings(tmp_path / f"p{len(opened)}", ACCESS + toml,
                                                 **env))
         opened.append(services)
-        pipeline = Pipeline(services)
-
-        def run(text: str, *, user: str = "console", channel: str = "C0OPS",
-                source: str = "console") -> tuple[Outcome, RecordingResponder]:
-            responder = RecordingResponder()
-            actor = Actor(user_id=user, channel_id=channel, source=source)  # type: ignore[arg-type]
-            return pipeline.execute(text, actor, responder), responder
-
-        return run
+        return command_runner(services)
 
     yield build
     for services in opened:
