@@ -33,8 +33,9 @@ def ps(rows: list[ContainerRow], *, all: bool, quiet: bool = False,
         hint = "" if all else " Add `-a` to include stopped ones."
         return Message(text="No containers.", blocks=(
             blocks.section(f"No {'containers' if all else 'running containers'}{where}.{hint}"),))
-    scope = "all containers" if all else "running containers"
-    title = f"*{len(rows)} {scope}*{where} ({running} running)"
+    noun = "container" if len(rows) == 1 else "containers"
+    title = (f"*{len(rows)} {noun}*{where} ({running} running)" if all
+             else f"*{len(rows)} running {noun}*{where}")
     return text_output(title, ps_table(rows, no_trunc=no_trunc), filename="ps.txt")
 
 

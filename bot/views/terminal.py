@@ -8,7 +8,10 @@ from typing import Any
 from bot.views.message import Message
 
 _EMOJI = {":x:": "✗", ":warning:": "!", ":no_entry:": "⛔", ":white_check_mark:": "✓",
-          ":large_green_circle:": "●", ":white_circle:": "○", ":hourglass_flowing_sand:": "…"}
+          ":large_green_circle:": "●", ":white_circle:": "○", ":red_circle:": "●",
+          ":heavy_multiplication_x:": "✗", ":ballot_box_with_check:": "✓"}
+# Any other Slack emoji code: a terminal shows nothing rather than `:wastebasket:`.
+_EMOJI_CODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:]) ?")
 
 
 def render(message: Message, *, full_attachment: bool = True) -> str:
@@ -61,7 +64,7 @@ def _plain_mrkdwn(text: str) -> str:
     text = text.replace("`", "")
     for code, glyph in _EMOJI.items():
         text = text.replace(code, glyph)
-    return _unescape(text)
+    return _unescape(_EMOJI_CODE.sub("", text))
 
 
 def _unescape(text: str) -> str:
