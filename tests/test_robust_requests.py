@@ -81,3 +81,16 @@ def test_response_url_failures_are_retried_and_delivered_once(bot_server: BotPro
     assert "Docker Engine" in answer_text(body)
     time.sleep(1)
     assert len(slack.responses(answer.response_url)) == 1
+
+
+@pytest.mark.parametrize(("text", "method"), [("version", "chat.postMessage"),
+                                               ("version --private", "chat.postEphemeral")])
+def test_a_dead_response_url_still_gets_an_answer_through_the_api(
+        bot_server: BotProcess, slack: SlackStandIn, text: str, method: str) -> None:
+    slack.fail_next("response_url", status=404, count=1)  # expired or used up, say
+    answer = bot_server.command(text, user_id="U0VIEW")
+    [call] = slack.wait_for_calls(method, 1, timeout=15)
+    assert "Docker Engine" in json.dumps(call.blocks) and call.params["channel"] == "C0OPS"
+    if method == "chat.postEphemeral":
+        assert call.params["user"] == "U0VIEW"
+    assert slack.responses(answer.response_url) == []

@@ -52,12 +52,14 @@ class SlackResponder:
     """Where one slash command (or button click) is answered."""
 
     def __init__(self, client: WebClient, response_url: str, channel_id: str, *,
-                 ephemeral: bool = False, replace_original: bool = False) -> None:
+                 ephemeral: bool = False, replace_original: bool = False,
+                 user_id: str = "") -> None:
         self.client = client
         self.response_url = response_url
         self.channel_id = channel_id
         self.ephemeral = ephemeral
         self.replace_original = replace_original
+        self.user_id = user_id  # for an ephemeral answer when response_url fails
 
     def send(self, message: Message) -> None:
         body = payload(message)
@@ -70,9 +72,29 @@ class SlackResponder:
         body["response_type"] = "ephemeral" if self.ephemeral else "in_channel"
         if self.replace_original:
             body["replace_original"] = True
-        response = webhook(self.response_url).send_dict(body)
-        if response.status_code != 200:
-            log.warning("response_url answered %s: %s", response.status_code, response.body)
+        try:
+            response = webhook(self.response_url).send_dict(body)
+            failure = "" if response.status_code == 200 else \
+                f"HTTP {response.status_code} {str(response.body)[:200]}"
+        except OSError as exc:  # the retries are spent: the connection kept failing
+            failure = exc.__class__.__name__
+        if failure:
+            log.warning("response_url failed (%s): answering through the Web API", failure)
+            self._post_through_api(body)
+
+    def _post_through_api(self, body: dict[str, Any]) -> None:
+        """The answer when response_url is spent, expired or down: never a silent nothing."""
+        text, blocks_ = body["text"], body["blocks"]
+        try:
+            if self.ephemeral and self.user_id:
+                self.client.chat_postEphemeral(channel=self.channel_id, user=self.user_id,
+                                               text=text, blocks=blocks_)
+            elif not self.ephemeral:
+                self.client.chat_postMessage(channel=self.channel_id, text=text, blocks=blocks_)
+            else:
+                log.error("a private answer was lost: response_url failed and no user is known")
+        except SlackApiError as exc:
+            log.error("the answer could not be delivered: %s", exc.response.get("error"))
 
     def _attach(self, message: Message) -> str:
         """Upload the message's file; a note for the reply when that could not happen."""

@@ -36,5 +36,5 @@ def run(runtime: Runtime, body: dict[str, Any], text: str) -> None:
     private = ("--private" in text.split() or settings.slack.reply == "ephemeral"
                or carries_password(text))
     responder = SlackResponder(runtime.client, body["response_url"], actor.channel_id,
-                               ephemeral=private)
+                               ephemeral=private, user_id=actor.user_id)
     runtime.pipeline.execute(text, actor, responder)
