@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class ConfirmationRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     decided_by: Mapped[str] = mapped_column(String(64), default="")
     decided_at: Mapped[float] = mapped_column(Float, default=0.0)
+    pinned: Mapped[str] = mapped_column(Text, default="")  # JSON list the preview showed
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Pending:
     state: str
     decided_by: str
     decided_at: float
+    pinned: tuple[str, ...] | None = None
 
     def expired(self, now: float | None = None) -> bool:
         return (now if now is not None else time.time()) >= self.expires
@@ -62,8 +65,10 @@ class Pending:
 
 
 def _pending(row: ConfirmationRow) -> Pending:
+    pinned = tuple(json.loads(row.pinned)) if row.pinned else None
     return Pending(row.token, row.requester, row.source, row.channel, row.command, row.text,
-                   row.host, row.created, row.expires, row.state, row.decided_by, row.decided_at)
+                   row.host, row.created, row.expires, row.state, row.decided_by, row.decided_at,
+                   pinned)
 
 
 class Confirmations:
@@ -73,11 +78,12 @@ class Confirmations:
         self.store = store
 
     def open(self, *, requester: str, source: str, channel: str, command: str, text: str,
-             host: str, ttl_seconds: float) -> Pending:
+             host: str, ttl_seconds: float, pinned: list[str] | None = None) -> Pending:
         now = time.time()
         row = ConfirmationRow(token=secrets.token_urlsafe(16), requester=requester, source=source,
                               channel=channel, command=command, text=text, host=host, created=now,
-                              expires=now + ttl_seconds, state="pending")
+                              expires=now + ttl_seconds, state="pending",
+                              pinned=json.dumps(pinned) if pinned is not None else "")
         with self.store.session.begin() as session:
             session.add(row)
         return _pending(row)

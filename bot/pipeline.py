@@ -103,11 +103,13 @@ class Pipeline:
     # -- one command ---------------------------------------------------------------------
 
     def _run(self, text: str, actor: Actor, responder: Responder, *, confirmed: bool,
+             pinned: tuple[str, ...] | None = None,
              finish: Finish | None = None) -> Outcome:
         started = time.monotonic()
         progress = _Progress()
         message = self._guarded(progress, text,
-                                lambda: self._steps(progress, text, actor, responder, confirmed))
+                                lambda: self._steps(progress, text, actor, responder, confirmed,
+                                                    pinned))
         if finish is not None:
             message = finish(message)
         invocation = progress.invocation
@@ -122,11 +124,11 @@ class Pipeline:
         return outcome
 
     def _steps(self, progress: _Progress, text: str, actor: Actor, responder: Responder,
-               confirmed: bool) -> Message | None:
+               confirmed: bool, pinned: tuple[str, ...] | None = None) -> Message | None:
         progress.invocation = invocation = parse(text, TABLE)
         progress.decision = "refused"
         role = authorize(invocation, actor, self.services.settings.access)
-        ctx = Context(invocation, actor, role, self.services, responder)
+        ctx = Context(invocation, actor, role, self.services, responder, pinned)
         if not confirmed and invocation.command.is_destructive(invocation):
             progress.decision, progress.result = "pending", "error"
             return self._hold(progress, ctx)
@@ -178,7 +180,7 @@ class Pipeline:
         pending = self.confirmations.open(
             requester=ctx.actor.user_id, source=ctx.actor.source, channel=ctx.actor.channel_id,
             command=invocation.command.name, text=invocation.text, host=invocation.host or "",
-            ttl_seconds=ttl)
+            ttl_seconds=ttl, pinned=preview.meta.get("pin"))
         progress.result, progress.token = "preview", pending.token
         return confirm_views.request(preview, token=pending.token, requester=ctx.actor.display,
                                      ttl_seconds=ttl, expires=pending.expires)
@@ -216,6 +218,7 @@ class Pipeline:
                 return Outcome(pending.command, "allowed", "cancelled", message,
                                time.monotonic() - started, token)
             return self._run(pending.text, actor, responder, confirmed=True,
+                             pinned=pending.pinned,
                              finish=lambda m: confirm_views.confirmed(m, pending.text,
                                                                       actor.display))
         return self._too_late(token, actor, responder, private, started)

@@ -15,11 +15,13 @@ import docker
 import pytest
 
 from bot.engine import prune
+from bot.pipeline import Pipeline
+from bot.policy import Actor
 from bot.services import Services
 from bot.views.confirm import CONFIRM_ACTION
 from tests.bot_rig import BotProcess, answer_text
 from tests.lifecycle_rig import LABEL, Confirmed, Run, exists, preview
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique, wait_for
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique, wait_for
 
 Container = docker.models.containers.Container
 Make = Callable[..., Container]
@@ -312,3 +314,20 @@ def test_prune_over_slack_previews_then_removes_on_confirm(bot_server: BotProces
     [reply] = bot_server.slack.wait_for_responses(url, 1)
     assert "Pruned 1 image" in answer_text(reply)
     assert not image_exists(docker_client, old)
+
+
+def test_a_confirmed_prune_removes_only_what_its_preview_showed(
+        services: Services, make_image: Callable[..., str], docker_client: docker.DockerClient) -> None:
+    group = unique("pin")
+    shown = make_image(group=group)
+    pipeline = Pipeline(services)
+    actor = Actor(user_id="console", channel_id="C0OPS", source="console")
+    responder = RecordingResponder()
+    preview = pipeline.execute(f"image prune -a --filter label={PRUNE_KEY}={group}", actor,
+                               responder)
+    assert preview.awaiting_confirmation
+    late = make_image(group=group)  # unused and matching, but made after the preview
+    done = pipeline.decide(preview.token, actor, responder, confirm=True)
+    assert done.ok, responder.text()
+    assert not image_exists(docker_client, shown)
+    assert image_exists(docker_client, late)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +57,11 @@ class PrunePlan:
     def total_bytes(self) -> int:
         """Bytes reclaimed at most: shared layers are counted with every image holding them."""
         return sum(image.size for image in self.images)
+
+    def only(self, image_ids: Iterable[str]) -> PrunePlan:
+        """The plan limited to `image_ids` (what a confirmed preview showed): never more."""
+        shown = set(image_ids)
+        return replace(self, images=tuple(i for i in self.images if i.id in shown))
 
 
 @dataclass(frozen=True)

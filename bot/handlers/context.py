@@ -26,6 +26,8 @@ class Context:
     role: Role
     services: Services
     responder: Responder
+    # What the preview the user confirmed showed (e.g. image IDs); None when not confirmed.
+    pinned: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         """A typed --host is checked before anything runs (the preview and confirmation too)."""

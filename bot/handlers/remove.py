@@ -105,8 +105,11 @@ def prune_preview(ctx: Context) -> Message:
 
 @handles("image prune")
 def image_prune(ctx: Context) -> Message:
-    # Planned again at confirmation: an image used since the preview is left alone.
+    # Planned again at confirmation: an image used since the preview is left alone, and one
+    # that became unused since is not taken either (the plan is limited to the preview's).
     plan = _plan(ctx)
+    if ctx.pinned is not None:
+        plan = plan.only(ctx.pinned)
     if not plan.images:
         return views.prune_preview(plan)
     return views.prune_result(prune.execute_prune(ctx.engine, plan), plan)

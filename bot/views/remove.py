@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.engine.lifecycle import Target
 from bot.engine.prune import ImageTarget, PrunePlan, PruneResult
@@ -117,7 +118,9 @@ def prune_preview(plan: PrunePlan) -> Message:
     count = f"{len(plan.images)} image{'s' if len(plan.images) != 1 else ''}"
     title = (f":wastebasket: *Prune {count}* ({_plan_scope(plan)}): reclaims up to "
              f"*{size(plan.total_bytes)}*?")
-    return _preview(title, _images_table(plan), skipped, filename="prune-preview.txt")
+    message = _preview(title, _images_table(plan), skipped, filename="prune-preview.txt")
+    # Confirming removes these images and no others, whatever appears meanwhile.
+    return replace(message, meta={**message.meta, "pin": [i.id for i in plan.images]})
 
 
 def _skipped_note(plan: PrunePlan) -> str:
