@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from pathlib import Path
 
 import docker
@@ -26,3 +29,11 @@ class DockerdFiles:
 
     def client(self, timeout: int = 30) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.socket_url, timeout=timeout)
+
+    def _kill_leftovers(self) -> None:
+        """containerd and shims this engine started (their command lines name our directory)."""
+        marker = str(self.directory).encode()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError):
+                if marker in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(int(pid), signal.SIGKILL)

@@ -268,14 +268,6 @@ class SecondEngine(DockerdFiles):
         self._steps.clear()
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def _kill_leftovers(self) -> None:
-        """containerd and shims this engine started (their command lines name our directory)."""
-        marker = str(self.directory).encode()
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            with contextlib.suppress(OSError):
-                if marker in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    os.kill(int(pid), signal.SIGKILL)
-
 
 def _end(process: subprocess.Popen[bytes] | None, grace: float = 20) -> None:
     """SIGTERM, then SIGKILL to the process group (containerd goes with dockerd)."""

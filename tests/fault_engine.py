@@ -84,14 +84,6 @@ class FaultEngine(DockerdFiles):
         except (docker.errors.DockerException, OSError):
             return False
 
-    def _kill_leftovers(self) -> None:
-        """Shims and containerd started for this engine: their command lines name our directory."""
-        marker = str(self.directory).encode()
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            with contextlib.suppress(OSError):
-                if marker in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    os.kill(int(pid), signal.SIGKILL)
-
     def load_busybox(self, source: docker.DockerClient) -> None:
         """`docker save | docker -H unix://... load` of the test image."""
         data = b"".join(source.images.get(BUSYBOX).save(named=True))
