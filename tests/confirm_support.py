@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import docker
 import pytest
 
 from bot.engine.client import Engine
@@ -36,15 +35,6 @@ def stand_in_rm_preview(ctx: Context) -> Message:
     names = ", ".join(f"`{name}`" for name in ctx.invocation.args)
     text = f":warning: This will remove {names}."
     return Message(text=text, blocks=(blocks.section(text),))
-
-
-def exists(client: docker.DockerClient, container_id: str) -> bool:
-    """Whether the engine still has the container."""
-    try:
-        client.api.inspect_container(container_id)
-    except docker.errors.NotFound:
-        return False
-    return True
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.roles import Role
 from bot.services import Services
-from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, unique, wait_for
+from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, container_exists, unique, wait_for
 
 LABEL = f"{TEST_LABEL}={RUN_ID}"
 Run = Callable[..., tuple[Outcome, RecordingResponder]]
@@ -35,7 +35,7 @@ def names(docker_client: docker.DockerClient) -> Iterator[Callable[[str], str]]:
         with contextlib.suppress(docker.errors.APIError):
             docker_client.api.remove_container(item, force=True, v=True)
     # An auto-removal still under way would trip the session's label sweep: let it finish.
-    wait_for(lambda: not any(exists(docker_client, item) for item in made), timeout=15,
+    wait_for(lambda: not any(container_exists(docker_client, item) for item in made), timeout=15,
              what="test containers to be removed")
 
 
@@ -67,10 +67,6 @@ def preview(services: Services, text: str) -> RecordingResponder:
     message = PREVIEWS[invocation.command.name](ctx)
     responder.send(message)  # type: ignore[arg-type]
     return responder
-
-
-def exists(client: docker.DockerClient, name: str) -> bool:
-    return bool(client.api.containers(all=True, filters={"name": f"^/{name}$"}))
 
 
 def state(client: docker.DockerClient, name: str) -> str:

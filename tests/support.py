@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+import docker
+
 from bot.views.message import Message
 from bot.views.terminal import render
 
@@ -71,3 +73,21 @@ class RecordingResponder:
     def text(self) -> str:
         """Everything sent, as the console would print it (attachments included)."""
         return "".join(render(m) for m in self.sent)
+
+
+def container_exists(client: docker.DockerClient, name_or_id: str) -> bool:
+    """Whether the engine still has the container."""
+    try:
+        client.api.inspect_container(name_or_id)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def image_exists(client: docker.DockerClient, reference: str) -> bool:
+    """Whether the engine still has the image."""
+    try:
+        client.api.inspect_image(reference)
+    except docker.errors.NotFound:
+        return False
+    return True

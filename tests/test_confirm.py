@@ -22,10 +22,10 @@ from bot.services import Services
 from bot.store import AuditRow, Store
 from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from tests.bot_rig import BotProcess, answer_text
-from tests.confirm_support import exists, rm_command  # noqa: F401  (rm_command: a fixture)
+from tests.confirm_support import rm_command  # noqa: F401  (rm_command: a fixture)
 from tests.conftest import ACCESS, make_settings
 from tests.slack_standin import SlackStandIn
-from tests.support import RUN_ID, RecordingResponder, wait_for
+from tests.support import RUN_ID, RecordingResponder, container_exists, wait_for
 
 # A second admin, to confirm someone else's command.
 CONFIRM_ACCESS = ACCESS.replace('admin = ["U0ADMIN", "S0OPSLEADS"]',
@@ -97,7 +97,7 @@ def test_rm_answers_with_a_preview_and_two_buttons_and_removes_nothing(
     assert buttons(message) == {CONFIRM_ACTION: outcome.token, CANCEL_ACTION: outcome.token}
     shown = json.dumps(message.blocks)
     assert stopped.name in shown and "Only <@U0ADMIN> or an admin" in shown
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     pending = pipeline.confirmations.get(outcome.token)
     assert pending is not None and pending.state == "pending"
     assert (pending.requester, pending.channel, pending.text) == ("U0ADMIN", "C0OPS",
@@ -110,7 +110,7 @@ def test_confirm_by_the_requester_runs_it_and_replaces_the_preview(
     outcome = preview(pipeline, f"rm {stopped.name}")
     replace, private = RecordingResponder(), RecordingResponder()
     done = pipeline.decide(outcome.token, ADMIN, replace, confirm=True, private=private)
-    assert done.ok and not exists(docker_client, stopped.id)
+    assert done.ok and not container_exists(docker_client, stopped.id)
     assert private.sent == [] and len(replace.sent) == 1
     assert "Confirmed by <@U0ADMIN>" in replace.text() and stopped.name in replace.text()
     assert buttons(replace.last) == {}
@@ -127,12 +127,12 @@ def test_cancel_replaces_the_preview_and_removes_nothing(pipeline: Pipeline, sto
     done = pipeline.decide(outcome.token, ADMIN, replace, confirm=False)
     assert done.result == "cancelled"
     assert f"Cancelled by <@U0ADMIN>: docker rm {stopped.name} was not run." in replace.text()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     # A later Confirm on the same preview does nothing either.
     later = RecordingResponder()
     assert pipeline.decide(outcome.token, ADMIN, later, confirm=True).result == "ignored"
     assert "Already cancelled by <@U0ADMIN>" in later.text()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 def test_an_admin_may_confirm_someone_elses_command(pipeline: Pipeline, stopped,
@@ -141,7 +141,7 @@ def test_an_admin_may_confirm_someone_elses_command(pipeline: Pipeline, stopped,
     replace = RecordingResponder()
     assert pipeline.decide(outcome.token, BOSS, replace, confirm=True).ok
     assert "Confirmed by <@U0BOSS>" in replace.text()
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)
     # The command ran as the confirmer: that is who the audit names for it.
     assert audit(pipeline)[-1] == ("U0BOSS", "allowed", "ok")
 
@@ -158,7 +158,7 @@ def test_a_click_by_someone_not_allowed_answers_privately_and_changes_nothing(
         verb = "confirm" if confirm else "cancel"
         assert f"Only <@U0ADMIN> or an admin can {verb} this" in private.text()
         assert state_of(pipeline, outcome.token) == "pending"
-        assert exists(docker_client, stopped.id)
+        assert container_exists(docker_client, stopped.id)
     # The requester still can.
     assert pipeline.decide(outcome.token, ADMIN, RecordingResponder(), confirm=True).ok
 
@@ -188,7 +188,7 @@ def test_confirming_twice_at_once_acts_once(pipeline: Pipeline, stopped, docker_
         thread.join(30)
     assert len(runs) == 1
     assert sorted(r.result for r in results) == ["ignored", "ok"]
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)
     assert [row[2] for row in audit(pipeline)].count("confirmed") == 1
 
 
@@ -214,7 +214,7 @@ def test_an_expired_confirmation_does_nothing(hasty: Pipeline, stopped, docker_c
     assert done.result == "expired"
     assert "This confirmation expired after 0.3 seconds" in replace.text()
     assert "Run the command again" in replace.text()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     assert state_of(hasty, outcome.token) == "expired"
     assert audit(hasty)[-1] == ("U0ADMIN", "pending", "expired")
 
@@ -244,7 +244,7 @@ def test_a_preview_that_finds_a_problem_is_the_answer_and_offers_nothing(
     assert "stop it first" in responder.text() and buttons(responder.last) == {}
     with pipeline.services.store.session() as session:
         assert session.scalars(select(ConfirmationRow)).all() == []
-    assert exists(docker_client, running.id)
+    assert container_exists(docker_client, running.id)
 
 
 def test_confirming_applies_the_engine_rules_of_that_moment(pipeline: Pipeline,
@@ -257,7 +257,7 @@ def test_confirming_applies_the_engine_rules_of_that_moment(pipeline: Pipeline,
     done = pipeline.decide(outcome.token, ADMIN, replace, confirm=True)
     assert done.result == "error"
     assert "running" in replace.text() and "-f" in replace.text()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 def test_confirming_runs_with_the_confirmers_role_of_that_moment(tmp_path: Path,
@@ -274,7 +274,7 @@ def test_confirming_runs_with_the_confirmers_role_of_that_moment(tmp_path: Path,
         done = Pipeline(after).decide(outcome.token, ADMIN, replace, confirm=True)
         assert done.result == "refused"
         assert "rm needs the admin role; you have the viewer role." in replace.text()
-        assert exists(docker_client, stopped.id)
+        assert container_exists(docker_client, stopped.id)
     finally:
         after.close()
 
@@ -313,12 +313,12 @@ def real_rm() -> None:
 def test_confirm_over_slack_replaces_the_preview_with_the_outcome(
         real_rm: None, bot_server: BotProcess, stopped, docker_client) -> None:
     token, message = slack_preview(bot_server, f"rm {stopped.name}")
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     status, url = bot_server.click(CONFIRM_ACTION, token, message=message)
     assert status == 200
     [reply] = bot_server.slack.wait_for_responses(url, 1)
     assert reply["replace_original"] is True and "Confirmed by <@U0ADMIN>" in answer_text(reply)
-    wait_for(lambda: not exists(docker_client, stopped.id), timeout=10, what="the removal")
+    wait_for(lambda: not container_exists(docker_client, stopped.id), timeout=10, what="the removal")
     shown = bot_server.slack.message("C0OPS", message["ts"])
     assert shown is not None and buttons(shown) == {}
     assert "Confirmed by <@U0ADMIN>" in answer_text(shown)
@@ -346,7 +346,7 @@ def test_a_double_click_over_slack_removes_once(real_rm: None, bot_server: BotPr
     assert "Confirmed by <@U0ADMIN>" in answer_text(replaced[0])
     assert ignored[0]["response_type"] == "ephemeral"
     assert "Already confirmed by <@U0ADMIN>" in answer_text(ignored[0])
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)
 
 
 def test_cancel_over_slack_and_a_stranger_click(bot_server: BotProcess, stopped,
@@ -366,7 +366,7 @@ def test_cancel_over_slack_and_a_stranger_click(bot_server: BotProcess, stopped,
     shown = slack.message("C0OPS", message["ts"])
     assert shown is not None and "Cancelled by <@U0ADMIN>" in answer_text(shown)
     assert buttons(shown) == {}
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 def test_an_expired_preview_over_slack(start_bot: Callable[..., BotProcess], stopped,
@@ -383,7 +383,7 @@ def test_an_expired_preview_over_slack(start_bot: Callable[..., BotProcess], sto
     _, url = bot.click(CONFIRM_ACTION, token, message=message)
     [reply] = bot.slack.wait_for_responses(url, 1)
     assert reply["replace_original"] is True and "expired" in answer_text(reply)
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 def test_audit_rows_of_a_slack_confirmation(bot_server: BotProcess, stopped) -> None:

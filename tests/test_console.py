@@ -15,8 +15,9 @@ import pytest
 from bot.console import Console
 from bot.services import Services
 from bot.store import Store
-from tests.confirm_support import exists, rm_command  # noqa: F401  (rm_command: a fixture)
+from tests.confirm_support import rm_command  # noqa: F401  (rm_command: a fixture)
 from tests.conftest import ACCESS, ROOT
+from tests.support import container_exists
 
 Make = Callable[..., docker.models.containers.Container]
 
@@ -48,7 +49,7 @@ def test_a_terminal_yes_confirms(services: Services, stopped, docker_client,
     assert outcome.ok, out.getvalue()
     assert "Proceed? [y/N]" in out.getvalue()
     assert "[Confirm]" not in out.getvalue()  # no buttons in a terminal
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)
 
 
 @pytest.mark.usefixtures("rm_command")
@@ -60,7 +61,7 @@ def test_anything_but_yes_cancels(services: Services, stopped, docker_client,
     assert outcome.result == "cancelled" and not outcome.ok
     assert f"Cancelled by {shell.actor.display}: docker rm {stopped.name} was not run." \
         in out.getvalue()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 @pytest.mark.usefixtures("rm_command")
@@ -68,7 +69,7 @@ def test_yes_flag_confirms_without_asking(services: Services, stopped, docker_cl
     shell, out = console(services, io.StringIO(""), yes=True)
     assert shell.run_one(f"rm {stopped.name}").ok
     assert "Proceed?" not in out.getvalue()
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)
 
 
 @pytest.mark.usefixtures("rm_command")
@@ -81,7 +82,7 @@ def test_without_a_terminal_or_yes_it_refuses_and_says_to_add_yes(services: Serv
     assert "no terminal to ask on" in text and "--yes" in text
     assert f"dockops console --yes -c 'rm {stopped.name}'" in text
     assert "Proceed?" not in text
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     pending = shell.pipeline.confirmations.get(outcome.token)
     assert pending is not None and pending.state == "cancelled"
 
@@ -98,7 +99,7 @@ def test_a_piped_script_refuses_destructive_lines_and_runs_the_rest(services: Se
     shell, out = console(services, io.StringIO(f"version\nrm {stopped.name}\nversion\n"))
     assert shell.repl() == 1  # one line failed
     assert "--yes" in out.getvalue()
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
 
 
 # -- the real command line -----------------------------------------------------------------
@@ -116,7 +117,7 @@ def test_console_c_without_a_terminal_refuses(tmp_path: Path, stopped, docker_cl
     done = dockops(tmp_path, "console", "-c", f"rm {stopped.name}")
     assert done.returncode == 1, done.stderr
     assert "--yes" in done.stdout and "nothing was done" in done.stdout
-    assert exists(docker_client, stopped.id)
+    assert container_exists(docker_client, stopped.id)
     store = Store(tmp_path / "data")
     try:
         outcomes = [row.outcome for row in reversed(store.audit_rows())]
@@ -132,4 +133,4 @@ def test_console_yes_c_confirms(tmp_path: Path, stopped, docker_client) -> None:
         pytest.skip("this build has no `rm` handler yet (the lifecycle commands land it)")
     done = dockops(tmp_path, "console", "--yes", "-c", f"rm {stopped.name}")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert not exists(docker_client, stopped.id)
+    assert not container_exists(docker_client, stopped.id)

@@ -14,7 +14,7 @@ from bot.pipeline import Pipeline
 from bot.policy import Actor
 from bot.services import Services
 from tests.conftest import ACCESS, make_settings
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, image_exists, unique
 
 
 @pytest.fixture
@@ -58,14 +58,6 @@ def prune_job(label: str, keep: str, **extra: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def exists(client: docker.DockerClient, image_id: str) -> bool:
-    try:
-        client.images.get(image_id)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
-
-
 def test_prune_removes_dangling_and_unused_keeps_used_and_kept_and_reports_bytes(
         images, docker_client: docker.DockerClient, tmp_path: Path) -> None:
     label, build = images
@@ -92,7 +84,7 @@ def check_prune(docker_client: docker.DockerClient, tmp_path: Path, label: str, 
     answer = dry("jobs run nightly-prune").text()
     assert "Dry run of nightly-prune" in answer and "would remove 2 image(s)" in answer
     assert f"{repo}:1" in answer and "<none>" in answer
-    assert all(exists(docker_client, i) for i in (dangling, unused, used, kept))
+    assert all(image_exists(docker_client, i) for i in (dangling, unused, used, kept))
 
     recent = console(tmp_path / "until", prune_job(label, f"{keep_repo}*", until='"1h"'))
     assert "removed 0 image(s)" in recent("jobs run nightly-prune").text()  # all newer than 1h
@@ -103,8 +95,8 @@ def check_prune(docker_client: docker.DockerClient, tmp_path: Path, label: str, 
     assert "removed 2 image(s), reclaimed" in text
     assert "Images before" in text and "Images after" in text and "Kept: 2" in text
     assert f"{repo}:1" in text and "<none>" in text
-    assert not exists(docker_client, dangling) and not exists(docker_client, unused)
-    assert exists(docker_client, used) and exists(docker_client, kept)
+    assert not image_exists(docker_client, dangling) and not image_exists(docker_client, unused)
+    assert image_exists(docker_client, used) and image_exists(docker_client, kept)
     assert "Job nightly-prune ok: removed 2 image(s)" in text
     history = say("jobs history nightly-prune").text()
     assert "manual" in history and "removed 2 image(s)" in history

@@ -20,8 +20,17 @@ from bot.policy import Actor
 from bot.services import Services
 from bot.views.confirm import CONFIRM_ACTION
 from tests.bot_rig import BotProcess, answer_text
-from tests.lifecycle_rig import LABEL, Confirmed, Run, exists, preview
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique, wait_for
+from tests.lifecycle_rig import LABEL, Confirmed, Run, preview
+from tests.support import (
+    BUSYBOX,
+    RUN_ID,
+    TEST_LABEL,
+    RecordingResponder,
+    container_exists,
+    image_exists,
+    unique,
+    wait_for,
+)
 
 Container = docker.models.containers.Container
 Make = Callable[..., Container]
@@ -63,14 +72,6 @@ def use_image(docker_client: docker.DockerClient) -> Iterator[Callable[[str], Co
             container.remove(force=True)
 
 
-def image_exists(client: docker.DockerClient, reference: str) -> bool:
-    try:
-        client.api.inspect_image(reference)
-    except docker.errors.NotFound:
-        return False
-    return True
-
-
 # -- rm -------------------------------------------------------------------------------------
 
 def test_rm_of_a_running_container_says_stop_it_or_force_and_it_stays(
@@ -82,7 +83,7 @@ def test_rm_of_a_running_container_says_stop_it_or_force_and_it_stays(
     assert f"Container {web.name} is running: stop it first (/docker stop {web.name}) " \
            "or use rm -f." in text
     assert "Confirm" not in text
-    assert exists(docker_client, web.name)
+    assert container_exists(docker_client, web.name)
 
 
 def test_rm_f_previews_then_removes_a_running_container(confirmed: Confirmed,
@@ -96,7 +97,7 @@ def test_rm_f_previews_then_removes_a_running_container(confirmed: Confirmed,
     assert "Remove 1 container" in preview_text and web.name in preview_text
     assert "-f kills it first" in preview_text
     assert done is not None and done.ok and f"Removed {web.name}" in sent.text()
-    assert not exists(docker_client, web.name)
+    assert not container_exists(docker_client, web.name)
 
 
 def test_rm_v_removes_the_anonymous_volume_too(confirmed: Confirmed, run_command: Run,
@@ -108,7 +109,7 @@ def test_rm_v_removes_the_anonymous_volume_too(confirmed: Confirmed, run_command
     _, done, sent = confirmed(f"rm -v {name}")
     assert done is not None and done.ok, sent.text()
     assert "Anonymous volumes are removed too" in sent.text()
-    assert not exists(docker_client, name)
+    assert not container_exists(docker_client, name)
     assert volume not in {v.name for v in docker_client.volumes.list()}
 
 
@@ -120,7 +121,7 @@ def test_rm_of_several_with_a_missing_one_removes_nothing(confirmed: Confirmed,
     held, done, sent = confirmed(f"rm {idle.name} dockops-missing-{RUN_ID}")
     assert done is None and not held.ok
     assert f"No such container: dockops-missing-{RUN_ID}" in sent.text()
-    assert exists(docker_client, idle.name)
+    assert container_exists(docker_client, idle.name)
 
 
 def test_rm_of_several_stopped_containers(confirmed: Confirmed, make_container: Make,
@@ -129,7 +130,7 @@ def test_rm_of_several_stopped_containers(confirmed: Confirmed, make_container: 
     _, done, sent = confirmed(f"rm {first.name} {second.name}")
     assert done is not None and done.ok
     assert "Remove 2 containers" in sent.text()
-    assert not exists(docker_client, first.name) and not exists(docker_client, second.name)
+    assert not any(container_exists(docker_client, c.name) for c in (first, second))
 
 
 def test_rm_rmi_and_prune_need_an_admin(run_command: Run, make_container: Make,
@@ -138,7 +139,7 @@ def test_rm_rmi_and_prune_need_an_admin(run_command: Run, make_container: Make,
     for text in (f"rm {idle.name}", f"rmi {BUSYBOX}", "image prune -a"):
         outcome, sent = run_command(text, user="U0OPER", source="slack")
         assert outcome.result == "refused" and "admin role" in sent.text(), text
-    assert exists(docker_client, idle.name) and image_exists(docker_client, BUSYBOX)
+    assert container_exists(docker_client, idle.name) and image_exists(docker_client, BUSYBOX)
 
 
 # -- rmi ------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import docker
 import pytest
 
-from tests.lifecycle_rig import LABEL, Run, exists, unchanged
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, unique, wait_for
+from tests.lifecycle_rig import LABEL, Run, unchanged
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, container_exists, unique, wait_for
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def test_attached_run_answers_exit_code_and_both_streams_and_rm_removes_it(
     assert "exited with code 3" in text
     assert "to-stdout" in text and "to-stderr" in text
     assert not outcome.ok  # like the CLI: a failing container fails the command
-    assert not exists(docker_client, name)
+    assert not container_exists(docker_client, name)
 
 
 def test_attached_run_without_rm_leaves_the_exited_container(
@@ -99,7 +99,7 @@ def test_detached_rm_removes_it_when_it_exits(run_command: Run,
     name = names("gone")
     outcome, sent = run_command(f"run -d --rm --name {name} -l {LABEL} {BUSYBOX} sleep 0.3")
     assert outcome.ok and "--rm" in sent.text()
-    wait_for(lambda: not exists(docker_client, name), timeout=10, what="auto-removal")
+    wait_for(lambda: not container_exists(docker_client, name), timeout=10, what="auto-removal")
 
 
 def test_every_run_flag_reaches_the_engine(run_command: Run, docker_client: docker.DockerClient,
@@ -195,7 +195,7 @@ def test_a_failed_start_leaves_no_container(run_command: Run, docker_client: doc
                                 "no-such-command")
     assert not outcome.ok
     assert "no-such-command cannot run in the container" in sent.text(), sent.text()
-    assert not exists(docker_client, name)
+    assert not container_exists(docker_client, name)
 
 
 def test_a_busy_host_port_is_reported_and_leaves_no_container(
@@ -208,7 +208,7 @@ def test_a_busy_host_port_is_reported_and_leaves_no_container(
         outcome, sent = run_command(f"run -d --name {name} -l {LABEL} -p 127.0.0.1:{port}:80 "
                                     f"{BUSYBOX} sleep 30")
     assert not outcome.ok and "-p OTHER:PORT" in sent.text(), sent.text()
-    assert not exists(docker_client, name)
+    assert not container_exists(docker_client, name)
 
 
 def test_an_unknown_image_says_so_and_creates_nothing(run_command: Run,
