@@ -13,8 +13,7 @@ import pytest
 from bot.config import parse_file
 from bot.engine.hosts import HostEngine
 from bot.errors import DockopsError, UsageError
-from bot.host_policy import role_for_host
-from bot.policy import Actor
+from bot.policy import Actor, role_for_host
 from bot.roles import Role
 from bot.services import Services
 from bot.views.hosts import HostAnswer, grouped

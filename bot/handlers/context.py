@@ -9,8 +9,7 @@ from bot.commands.spec import Invocation
 from bot.engine.client import Engine
 from bot.engine.hosts import ALL
 from bot.errors import UsageError
-from bot.host_policy import check_hosts
-from bot.policy import Actor
+from bot.policy import Actor, check_hosts
 from bot.reply import Responder
 from bot.roles import Role
 from bot.services import Services

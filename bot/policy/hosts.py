@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from bot.config import AccessConfig, HostConfig
 from bot.errors import RefusedError
-from bot.policy import Actor, role_of
+from bot.policy.access import Actor, role_of
 from bot.roles import Role
 
 
