@@ -78,6 +78,7 @@ class RunPolicyConfig(Section):
     allow_host_namespaces: bool = False
     allow_security_opt: bool = False
     allow_root_user: bool = False
+    allow_join_containers: bool = False
     bind_mounts: list[str] = []
 
     @field_validator("allow_cap_add")
@@ -227,6 +228,27 @@ class SlackConfig(Section):
     reply: Literal["in_channel", "ephemeral"] = "in_channel"
     audit_channel: str = ""
     channel_hosts: dict[str, str] = {}
+    # Requests from any other workspace or app are refused; empty = no check.
+    team_ids: list[str] = []
+    app_ids: list[str] = []
+
+    @field_validator("team_ids")
+    @classmethod
+    def _team_ids(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.match(r"^T[A-Z0-9]{2,}$", entry):
+                raise ValueError(f"{entry!r} is not a workspace ID: use the T... ID (Slack: "
+                                 "workspace settings, or the team_id of any request)")
+        return value
+
+    @field_validator("app_ids")
+    @classmethod
+    def _app_ids(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.match(r"^A[A-Z0-9]{2,}$", entry):
+                raise ValueError(f"{entry!r} is not an app ID: use the A... App ID from the "
+                                 "Slack app's Basic Information page")
+        return value
 
 
 class LimitsConfig(Section):
@@ -238,6 +260,10 @@ class LimitsConfig(Section):
     engine_timeout_seconds: float = Field(30, gt=0)
     log_tail: int = Field(100, ge=1)
     shutdown_grace_seconds: float = Field(20, ge=0)
+    # `stop -t` / `restart -t` beyond this is refused: a worker would wait that long.
+    stop_timeout_max_seconds: float = Field(30, ge=0)
+    per_user_commands: int = Field(3, ge=1, le=64)
+    per_user_follows: int = Field(5, ge=1, le=64)
 
 
 class JobConfig(Section):

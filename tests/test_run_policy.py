@@ -32,6 +32,18 @@ from tests.support import BUSYBOX
     ("--user root", "--user root", "allow_root_user = true"),
     ("-u 0", "--user 0", "allow_root_user = true"),
     ("-u 0:0", "--user 0:0", "allow_root_user = true"),
+    ("-u +0", "--user +0", "allow_root_user = true"),
+    ("--user=1000:0", "--user 1000:0", "allow_root_user = true"),
+    ("-u nobody:root", "--user nobody:root", "allow_root_user = true"),
+    ("--uts host", "--uts host", "allow_host_namespaces = true"),
+    ("--uts=host", "--uts host", "allow_host_namespaces = true"),
+    ("--pid container:web", "--pid container:web", "allow_join_containers = true"),
+    ("--ipc=container:web", "--ipc container:web", "allow_join_containers = true"),
+    ("--network container:web", "--network container:web", "allow_join_containers = true"),
+    ("--uts container:web", "--uts container:web", "allow_join_containers = true"),
+    ("--volumes-from web", "--volumes-from web", "allow_join_containers = true"),
+    ("--volumes-from=web:ro", "--volumes-from web:ro", "allow_join_containers = true"),
+    ("--pid host --pid container:web", "--pid container:web", "allow_join_containers = true"),
 ])
 def test_each_risky_option_is_refused_naming_the_rule_and_the_key_and_nothing_is_created(
         run_command: Run, docker_client: docker.DockerClient, flags: str, rule: str,
@@ -78,10 +90,14 @@ def test_allowed_options_pass(tmp_path: Path) -> None:
     _policy("run --pid host --ipc host --network host x", allow_host_namespaces=True)
     _policy("run --security-opt no-new-privileges x", allow_security_opt=True)
     _policy("run -u root x", allow_root_user=True)
+    (tmp_path / "data").mkdir()
     _policy(f"run -v {root}/data:/data:ro --mount type=bind,src={root},dst=/y x",
             bind_mounts=[root])
-    # Not risky at all: named volumes, other users, container namespaces, plain networks.
-    _policy("run -v data:/data -v /anon -u 1000 --pid container:web --network backend x")
+    # Joins pass check_run once allowed; the target itself is checked in the handler.
+    _policy("run --pid container:web --uts container:web --volumes-from web:ro x",
+            allow_join_containers=True)
+    # Not risky at all: named volumes, other users, plain networks.
+    _policy("run -v data:/data -v /anon -u 1000 -u 1000:1000 --network backend x")
 
 
 def test_bind_mount_paths_are_normalised_before_they_are_checked(tmp_path: Path) -> None:
@@ -93,6 +109,7 @@ def test_bind_mount_paths_are_normalised_before_they_are_checked(tmp_path: Path)
     for source in (f"{allowed}/../outside", f"{allowed}/escape", f"{allowed}-sibling", "/"):
         with pytest.raises(RefusedError, match="bind_mounts"):
             _policy(f"run -v {source}:/x x", bind_mounts=[str(allowed)])
+    (allowed / "sub").mkdir()
     _policy(f"run -v {allowed}/sub/../sub:/x x", bind_mounts=[str(allowed)])
 
 

@@ -94,8 +94,13 @@ RUN = Command(
         Flag("privileged", help="Give extended privileges (refused unless allowed in config)"),
         Flag("cap-add", kind="list", help="Add Linux capabilities (policy)", metavar="CAP"),
         Flag("device", kind="list", help="Add a host device (policy)", metavar="DEVICE"),
-        Flag("pid", kind="str", help="PID namespace (policy for host)", metavar="MODE"),
-        Flag("ipc", kind="str", help="IPC namespace (policy for host)", metavar="MODE"),
+        Flag("pid", kind="str", help="PID namespace (policy for host, container:NAME)",
+             metavar="MODE"),
+        Flag("ipc", kind="str", help="IPC namespace (policy for host, container:NAME)",
+             metavar="MODE"),
+        Flag("uts", kind="str", help="UTS namespace (policy for host)", metavar="MODE"),
+        Flag("volumes-from", kind="list", help="Mount volumes from the specified container(s) "
+                                               "(policy)", metavar="CONTAINER"),
         Flag("security-opt", kind="list", help="Security options (policy)", metavar="OPT"),
         Flag("mount", kind="list", help="Attach a mount (type=volume or allowed bind)", metavar="SPEC"),
         Flag("memory", "m", "str", "Memory limit (e.g. 256m)", "BYTES"),
@@ -189,4 +194,18 @@ CP = Command(
     role_for=_cp_role,
 )
 
-COMMANDS = (PS, LOGS, INSPECT, RUN, START, STOP, RESTART, KILL, ATTACH, EXEC, RM, CP)
+RECREATE = Command(
+    ("recreate",), "Replace containers with new ones on the image's newest local copy, same config",
+    Role.OPERATOR,
+    args=(Arg("CONTAINER", many=True),),
+    flags=(
+        Flag("image", kind="str", help="Image to recreate on (default: the one each was created "
+                                       "from); the same repository only", metavar="IMAGE"),
+        Flag("pull", help="Pull the image first"),
+    ),
+    examples=("recreate web", "recreate --pull web worker",
+              "recreate --pull --image registry.example/team/app:1.4 web"),
+    destructive=True,
+)
+
+COMMANDS = (PS, LOGS, INSPECT, RUN, START, STOP, RESTART, KILL, ATTACH, EXEC, RM, CP, RECREATE)

@@ -258,6 +258,8 @@ class RunRequest:
     pid: str | None = None
     ipc: str | None = None
     security_opt: tuple[str, ...] = ()
+    uts: str | None = None
+    volumes_from: tuple[str, ...] = ()
 
 
 def _host_config(engine: Engine, req: RunRequest) -> dict[str, Any]:
@@ -278,6 +280,8 @@ def _host_config(engine: Engine, req: RunRequest) -> dict[str, Any]:
         "devices": list(req.devices) or None,
         "pid_mode": req.pid,
         "ipc_mode": req.ipc,
+        "uts_mode": req.uts,
+        "volumes_from": list(req.volumes_from) or None,
         "security_opt": list(req.security_opt) or None,
     }
     return engine.api.create_host_config(**{k: v for k, v in config.items() if v is not None})

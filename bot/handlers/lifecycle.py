@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bot.commands.spec import Invocation
@@ -18,10 +19,19 @@ from bot.engine.lifecycle import (
     parse_restart,
     parse_volume,
 )
+from bot.engine.privileges import ContainerPrivileges, container_privileges
 from bot.errors import EngineError, RefusedError, UsageError
 from bot.handlers.context import Context
 from bot.handlers.registry import handles, previews
 from bot.policy import check_run
+from bot.policy.run import (
+    check_auto_restart,
+    check_exec,
+    check_join,
+    check_start,
+    check_user,
+    join_targets,
+)
 from bot.views import lifecycle as views
 from bot.views import remove as remove_views
 from bot.views.message import Message
@@ -57,8 +67,57 @@ def run_request(inv: Invocation) -> RunRequest:
         nano_cpus=parse_cpus(opt("cpus")) if opt("cpus") else None,
         privileged=bool(opt("privileged")), cap_add=tuple(opt("cap_add")),
         devices=tuple(opt("device")), pid=opt("pid"), ipc=opt("ipc"),
-        security_opt=tuple(opt("security_opt")),
+        security_opt=tuple(opt("security_opt")), uts=opt("uts"),
+        volumes_from=tuple(opt("volumes_from")),
     )
+
+
+def _existing(ctx: Context, container: str) -> ContainerPrivileges:
+    """The facts about a container a command needs to exist; EngineError when it does not."""
+    found = container_privileges(ctx.engine, container)
+    if found is None:
+        raise EngineError(f"No such container: `{container}`. Nothing was done.",
+                          detail="`/docker ps -a` lists the containers.")
+    return found
+
+
+def _joins_checked(ctx: Context, request: RunRequest) -> RunRequest:
+    """Check every container the run joins; name each by the ID checked, so no other is used."""
+    ids: dict[str, str] = {}
+    for join in join_targets(ctx.invocation):
+        target = _existing(ctx, join.container)
+        check_join(join, target, ctx.services.settings.run)
+        ids[join.container] = target.id
+
+    def pinned(value: str | None) -> str | None:
+        if value is None or not value.strip().lower().startswith("container:"):
+            return value
+        return "container:" + ids[value.split(":", 1)[1].strip()]
+
+    def pinned_volumes(value: str) -> str:
+        name, colon, mode = value.partition(":")
+        return ids[name.strip()] + colon + mode
+
+    if not ids:
+        return request
+    return dataclasses.replace(
+        request, pid=pinned(request.pid), ipc=pinned(request.ipc),
+        network=pinned(request.network), uts=pinned(request.uts),
+        volumes_from=tuple(pinned_volumes(v) for v in request.volumes_from))
+
+
+def _starts_checked(ctx: Context, verb: str) -> dict[str, str]:
+    """Re-check the bind mounts of every container named before any starts: name -> ID.
+
+    Missing names are left out: the verb itself reports them, as before.
+    """
+    ids: dict[str, str] = {}
+    for name in ctx.invocation.args:
+        target = container_privileges(ctx.engine, name)
+        if target is not None:
+            check_start(target, ctx.role, ctx.services.settings.run, verb)
+            ids[name] = target.id
+    return ids
 
 
 @handles("run")
@@ -72,6 +131,8 @@ def run(ctx: Context) -> Message:
                            detail="Pass each variable with `-e KEY=VALUE`.")
     check_run(inv, ctx.services.settings.run)
     request = run_request(inv)
+    check_auto_restart(inv, ctx.role)
+    request = _joins_checked(ctx, request)
     if request.detach:
         return views.started(lifecycle.run_detached(ctx.engine, request), host=ctx.host_label)
     wait = ctx.services.settings.limits.attached_run_seconds
@@ -86,10 +147,13 @@ def start(ctx: Context) -> Message:
         if len(inv.args) > 1:
             raise UsageError("`start -a` attaches to one container at a time.",
                              detail=f"Example: /docker start -a {inv.args[0]}")
+        ids = _starts_checked(ctx, "start")
         wait = ctx.services.settings.limits.attached_run_seconds
-        result = lifecycle.start_attached(ctx.engine, inv.args[0], wait_seconds=wait)
+        result = lifecycle.start_attached(ctx.engine, ids.get(inv.args[0], inv.args[0]),
+                                          wait_seconds=wait)
         return views.attached(result, wait_seconds=wait, host=ctx.host_label)
-    return _each(ctx, "start", lifecycle.start)
+    ids = _starts_checked(ctx, "start")
+    return _each(ctx, "start", lambda engine, name: lifecycle.start(engine, ids.get(name, name)))
 
 
 def _each(ctx: Context, verb: str, action: Callable[[Engine, str], None], suffix: str = ""
@@ -99,24 +163,34 @@ def _each(ctx: Context, verb: str, action: Callable[[Engine, str], None], suffix
     return views.done(verb, results, suffix=suffix, host=ctx.host_label)
 
 
-def _stop_wait(inv: Invocation) -> int | None:
-    seconds = inv.opt("time")
+def _stop_wait(ctx: Context) -> int | None:
+    """`-t N` of stop/restart, at most [limits] stop_timeout_max_seconds (a worker waits it out).
+
+    docker-py adds N to the call's HTTP timeout, so the engine call outlives the wait.
+    """
+    seconds = ctx.invocation.opt("time")
     if seconds is not None and seconds < 0:
         raise UsageError(f"`-t {seconds}`: the time to wait cannot be negative.")
+    most = ctx.services.settings.limits.stop_timeout_max_seconds
+    if seconds is not None and seconds > most:
+        shown = seconds if len(str(seconds)) <= 12 else f"{str(seconds)[:9]}..."
+        raise UsageError(f"`-t {shown}`: dockops waits at most {most:g} s before killing "
+                         "(`stop_timeout_max_seconds` in [limits]).")
     return seconds
 
 
 @handles("stop")
 def stop(ctx: Context) -> Message:
-    seconds = _stop_wait(ctx.invocation)
+    seconds = _stop_wait(ctx)
     return _each(ctx, "stop", lambda engine, name: lifecycle.stop(engine, name, timeout=seconds))
 
 
 @handles("restart")
 def restart(ctx: Context) -> Message:
-    seconds = _stop_wait(ctx.invocation)
-    return _each(ctx, "restart",
-                 lambda engine, name: lifecycle.restart(engine, name, timeout=seconds))
+    seconds = _stop_wait(ctx)
+    ids = _starts_checked(ctx, "restart")
+    return _each(ctx, "restart", lambda engine, name: lifecycle.restart(
+        engine, ids.get(name, name), timeout=seconds))
 
 
 def _signal(inv: Invocation) -> str | None:
@@ -148,7 +222,7 @@ def kill_preview(ctx: Context) -> Message:
 
 @previews("stop")
 def stop_preview(ctx: Context) -> Message:
-    seconds = _stop_wait(ctx.invocation)
+    seconds = _stop_wait(ctx)
     targets = lifecycle.find(ctx.engine, ctx.invocation.args)
     wait = f" (killed after {seconds if seconds is not None else 10} s if still running)"
     return remove_views.signal_preview("stop", targets, wait)
@@ -159,6 +233,10 @@ def exec_(ctx: Context) -> Message:
     inv = ctx.invocation
     if inv.opt("interactive") or inv.opt("tty"):
         raise no_terminal("exec")
+    check_user(inv.opt("user"), ctx.services.settings.run)
+    target = container_privileges(ctx.engine, inv.args[0])
+    if target is not None:  # missing: exec says so itself
+        check_exec(target, ctx.role, ctx.services.settings.run)
     wait = ctx.services.settings.limits.attached_run_seconds
     result = lifecycle.exec_run(ctx.engine, inv.args[0], inv.args[1:],
                                 env=parse_env(inv.opt("env")), workdir=inv.opt("workdir"),

@@ -1,0 +1,1 @@
+"""Security tests: each asserts that an attack's effect did not happen."""
