@@ -30,6 +30,12 @@ def notes(settings: Settings) -> list[str]:
     found: list[str] = []
     if settings.access is None:
         found.append("no [access] section: nobody in Slack may run commands (the console may).")
+    empty = [key for key in ("team_ids", "app_ids") if not getattr(settings.slack, key)]
+    if settings.env.slack_signing_secret and empty:
+        # check cannot tell how the bot will be served; a signing secret means HTTP mode.
+        found.append(f"[slack] {' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} "
+                     "empty: in HTTP mode any workspace or app holding the signing secret is "
+                     "served; set them to your workspace's T... and your app's A... IDs.")
     channels = settings.access.channels if settings.access else []
     for job in settings.jobs:
         if channels and job.channel not in channels:

@@ -3,7 +3,7 @@
 A follow posts one message, updates it in place at most once a second while output
 arrives, and ends at its deadline, when the container exits, when someone presses
 Stop, or at shutdown; its last update says which. The registry lets the Stop button
-and shutdown reach a follow by its ID.
+and shutdown reach a follow by its ID (the button carries `follows stop ID`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ log = logging.getLogger("dockops.follow")
 
 UPDATE_INTERVAL = 1.0  # chat.update is Tier 3: about one update a second per follow at most
 MAX_OPEN = 20  # each open follow holds an engine connection and a thread
+PER_USER = 5  # [limits] per_user_follows' default; the Slack app sets the configured one
 
 
 @dataclass
@@ -41,11 +42,21 @@ class Follow:
     # Says why the stream ended by itself ("`web` exited with code 0").
     describe_end: Callable[[], str] = field(default=lambda: "the stream ended")
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # The Stop button's token (bot/buttons.py): its click runs `follows stop ID`.
+    stop_token: str = ""
     interval: float = UPDATE_INTERVAL
     updates: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _reason: str = ""
     _done: threading.Event = field(default_factory=threading.Event)
+    _started: float | None = None
+
+    @property
+    def seconds_left(self) -> float:
+        """Until the follow's deadline (its full time before it starts)."""
+        if self._started is None:
+            return self.seconds
+        return max(0.0, self._started + self.seconds - time.monotonic())
 
     def stop(self, reason: str) -> None:
         """Ask the follow to end; its closing update gives `reason`."""
@@ -61,7 +72,7 @@ class Follow:
         return self._done.is_set()
 
     def run(self) -> None:
-        started = time.monotonic()
+        self._started = started = time.monotonic()
         deadline = started + self.seconds
         shown = ""
         try:
@@ -105,7 +116,7 @@ class Follow:
     def _update(self, text: str, *, live: bool, note: str) -> None:
         try:
             self.thread.update(views.follow(self.title, text, follow_id=self.id, live=live,
-                                            note=note))
+                                            note=note, stop_token=self.stop_token))
             self.updates += 1
         except Exception as exc:  # Slack down or rate limited: the next update tries again
             log.warning("follow %s: update failed: %s", self.id, exc)
@@ -127,24 +138,41 @@ class Follow:
 class FollowRegistry:
     """Every open follow by ID: start them, stop one (Stop button) or all (shutdown)."""
 
-    def __init__(self, limit: int = MAX_OPEN) -> None:
+    def __init__(self, limit: int = MAX_OPEN, per_user: int = PER_USER) -> None:
         self.limit = limit
+        self.per_user = per_user
         self._open: dict[str, Follow] = {}
         self._lock = threading.Lock()
 
     def start(self, follow: Follow) -> Follow:
         """Register and run the follow on its own daemon thread (never in a command worker)."""
         with self._lock:
-            if len(self._open) >= self.limit:
+            try:
+                self._check_room(follow.owner)
+            except RefusedError:
                 follow.reader.close()
-                raise RefusedError(f"{len(self._open)} follows are already open, the most "
-                                   "dockops runs at once.",
-                                   detail="Stop one with its Stop button, or wait for one to end.")
+                raise
             self._open[follow.id] = follow
             metrics.FOLLOWS_OPEN.set(len(self._open))
         threading.Thread(target=self._run, args=(follow,), name=f"follow-{follow.id}",
                          daemon=True).start()
         return follow
+
+    def check_room(self, owner: str) -> None:
+        """RefusedError when no more follows may open, in all or for this owner."""
+        with self._lock:
+            self._check_room(owner)
+
+    def _check_room(self, owner: str) -> None:
+        if len(self._open) >= self.limit:
+            raise RefusedError(f"{len(self._open)} follows are already open, the most "
+                               "dockops runs at once.",
+                               detail="Stop one with its Stop button, or wait for one to end.")
+        mine = sum(1 for other in self._open.values() if other.owner == owner)
+        if owner and mine >= self.per_user:
+            raise RefusedError(f"You already have {mine} follows open; stop one with its "
+                               "Stop button or wait for one to end (the limit is "
+                               "`per_user_follows` in [limits]).")
 
     def _run(self, follow: Follow) -> None:
         try:
@@ -153,6 +181,11 @@ class FollowRegistry:
             with self._lock:
                 self._open.pop(follow.id, None)
                 metrics.FOLLOWS_OPEN.set(len(self._open))
+
+    def open(self) -> list[Follow]:
+        """The follows open now, oldest first."""
+        with self._lock:
+            return list(self._open.values())
 
     def get(self, follow_id: str) -> Follow | None:
         with self._lock:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, event, select
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -38,6 +49,15 @@ class AuditRow(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ReplayKeyRow(Base):
+    """A signed Slack request already served, kept until its signature could no longer pass."""
+
+    __tablename__ = "replay_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
 class Store:
     """The database and a session factory; tables are created on first open."""
 
@@ -64,6 +84,20 @@ class Store:
             query = query.where(AuditRow.user_id == user_id)
         with Session(self.engine) as session:
             return list(session.scalars(query))
+
+    def replay_keys(self, now: float) -> dict[str, float]:
+        """The remembered signed requests that could still pass: key -> expiry."""
+        query = select(ReplayKeyRow).where(ReplayKeyRow.expires_at >= now)
+        with self.session() as session:
+            return {row.key: row.expires_at for row in session.scalars(query)}
+
+    def remember_replay_keys(self, keys: list[tuple[str, float]], now: float) -> None:
+        """Keep these keys until their expiry (a key seen already stays); forget expired ones."""
+        with self.session.begin() as session:
+            session.execute(delete(ReplayKeyRow).where(ReplayKeyRow.expires_at < now))
+            if keys:
+                session.execute(insert(ReplayKeyRow).on_conflict_do_nothing(
+                    index_elements=["key"]), [{"key": k, "expires_at": e} for k, e in keys])
 
     def close(self) -> None:
         self.engine.dispose()

@@ -1,4 +1,8 @@
-"""Times as the docker CLI accepts them: 10m, 2h, RFC 3339, unix seconds."""
+"""Times as the docker CLI accepts them: 10m, 2h, RFC 3339, unix seconds.
+
+Every input out of range (1e999, 99999999999d, year 10000) is a UsageError sentence, never
+an OverflowError: the text comes from anyone in Slack.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,56 @@ from datetime import UTC, datetime, timedelta
 
 from bot.errors import UsageError
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)", re.ASCII)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# Go's time.Duration is int64 nanoseconds (about 292 years): docker refuses anything longer.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+_NUMBER = re.compile(r"\d+(\.\d+)?", re.ASCII)
+_YEAR_10000 = 253402300800  # unix seconds
+_DURATIONS = re.compile(rf"(?:{_DURATION.pattern})+", re.ASCII)
+_TIME_HELP = ("Use a duration (10m, 2h), an RFC 3339 time (2026-11-27T10:00:00Z) "
+              "or unix seconds.")
 
 
 def parse_duration(text: str) -> timedelta:
     """A Go-style duration such as `90s`, `10m`, `1h30m` or `168h`."""
     text = text.strip()
     if not text or _DURATION.sub("", text):
-        raise UsageError(f"{text!r} is not a duration.", detail="Use forms like 30s, 10m, 2h, 1h30m.")
+        raise UsageError(f"{_short(text)} is not a duration.",
+                         detail="Use forms like 30s, 10m, 2h, 1h30m.")
     seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+    if not seconds <= MAX_DURATION_SECONDS:  # also catches inf from a 400-digit number
+        raise UsageError(f"{_short(text)} is longer than any duration docker takes "
+                         "(about 292 years).", detail="Use forms like 30s, 10m, 2h, 1h30m.")
     return timedelta(seconds=seconds)
 
 
 def parse_time(text: str, *, now: datetime | None = None) -> datetime:
-    """A point in time: relative (`10m` ago), RFC 3339 / ISO date, or unix seconds."""
+    """A point in time (UTC): relative (`10m` ago), RFC 3339 / ISO date, or unix seconds."""
     now = now or datetime.now(UTC)
     value = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return datetime.fromtimestamp(float(value), UTC)
     try:
+        if _NUMBER.fullmatch(value):
+            seconds = float(value)
+            if not seconds < _YEAR_10000:  # fromtimestamp says ValueError, not OverflowError
+                raise OverflowError(value)
+            return datetime.fromtimestamp(seconds, UTC)
+        if _DURATIONS.fullmatch(value):
+            return now - parse_duration(value)  # a duration too long says so itself
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        # In UTC now: an offset at year 1 or 9999 overflows here, not later in docker-py.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (OverflowError, OSError):
+        raise UsageError(f"{_short(text)} is out of range: a time must fall between the years "
+                         "1 and 9999.", detail=_TIME_HELP) from None
     except ValueError:
-        pass
-    try:
-        return now - parse_duration(value)
-    except UsageError:
-        raise UsageError(
-            f"{text!r} is not a time.",
-            detail="Use a duration (10m, 2h), an RFC 3339 time (2026-11-27T10:00:00Z) "
-                   "or unix seconds.",
-        ) from None
+        raise UsageError(f"{_short(text)} is not a time.", detail=_TIME_HELP) from None
+
+
+def _short(text: str) -> str:
+    """The user's text quoted, cut so a 4000-digit number does not fill the answer."""
+    text = text.strip()
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def from_docker(value: str | int | float | None) -> datetime | None:

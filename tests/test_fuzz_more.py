@@ -179,9 +179,10 @@ NASTY_SAMPLES = ["ps; rm -f web", "logs $(rm -rf /)", "ps\nrm -f web", "images `
 
 def test_nasty_text_through_slack_gets_one_answer_each_and_breaks_nothing(
         bot_server: BotProcess) -> None:
-    answers = [bot_server.command(text, user_id="U0VIEW") for text in NASTY_SAMPLES]
-    assert [a.status for a in answers] == [200] * len(answers)
-    for text, answer in zip(NASTY_SAMPLES, answers, strict=True):
+    # One after the other: one user may have only [limits] per_user_commands in flight.
+    for text in NASTY_SAMPLES:
+        answer = bot_server.command(text, user_id="U0VIEW")
+        assert answer.status == 200
         [reply] = bot_server.answers(answer, timeout=20)
         body = answer_text(reply)
         assert "Traceback" not in body and reply.get("text"), (text, body)

@@ -12,11 +12,14 @@ from typing import Any, Protocol
 
 from bot.engine.client import Engine
 from bot.engine.errors import engine_call
+from bot.redact import mask_output
 
 log = logging.getLogger("dockops.streams")
 
 # What one stream keeps in memory: the tail of its output, never the whole of it.
 KEEP_CHARS = 1_000_000
+# The longest line kept whole: past it, output without a newline is cut into lines.
+MAX_LINE_CHARS = 64 * 1024
 
 
 class Closable(Protocol):
@@ -31,18 +34,24 @@ class LineBuffer:
     """Bytes in, text lines out. TTY streams arrive one byte per chunk; lines come out whole.
 
     Keeps the last `keep_chars` characters of complete lines plus the line still being written.
+    A line longer than `max_line` characters is cut into lines of that length, so output that
+    never prints a newline (a progress bar, `yes | tr -d '\\n'`) cannot grow memory.
     """
 
-    def __init__(self, keep_chars: int = KEEP_CHARS) -> None:
+    def __init__(self, keep_chars: int = KEEP_CHARS, max_line: int = MAX_LINE_CHARS) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._lines: deque[str] = deque()
         self._chars = 0
-        self._pending = ""
+        # The unfinished line as pieces: joining it on every one-byte chunk would be quadratic.
+        self._pending: list[str] = []
+        self._pending_chars = 0
         self._lock = threading.Lock()
         self.keep_chars = keep_chars
+        self.max_line = max_line
         self.total_bytes = 0
         self.total_lines = 0
         self.dropped_lines = 0
+        self.cut_lines = 0
 
     def feed(self, chunk: bytes) -> None:
         text = self._decoder.decode(chunk)
@@ -54,21 +63,42 @@ class LineBuffer:
         """The stream ended: keep whatever was left without a newline as a last line."""
         with self._lock:
             self._add(self._decoder.decode(b"", final=True))
-            if self._pending:
-                self._push(self._pending)
-                self._pending = ""
+            if self._pending_chars:
+                self._push(self._take_pending())
 
     def _add(self, text: str) -> None:
         if not text:
             return
-        parts = (self._pending + text).split("\n")
-        self._pending = parts.pop()
-        for line in parts:
-            self._push(line)
+        *done, rest = text.split("\n")
+        if done:
+            done[0] = self._take_pending() + done[0]
+            for line in done:
+                self._push(self._cut(line))
+        if rest:
+            self._pending.append(rest)
+            self._pending_chars += len(rest)
+            if self._pending_chars > self.max_line or len(self._pending) > 1024:
+                left = self._cut(self._take_pending())
+                self._pending, self._pending_chars = [left], len(left)
+
+    def _take_pending(self) -> str:
+        pending = "".join(self._pending)
+        self._pending, self._pending_chars = [], 0
+        return pending
+
+    def _cut(self, line: str) -> str:
+        """Push `line` in pieces of `max_line` while it is longer; return what is left."""
+        while len(line) > self.max_line:
+            self.cut_lines += 1
+            self._push(line[:self.max_line])
+            line = line[self.max_line:]
+        return line
 
     def _push(self, line: str) -> None:
         # A carriage return rewrites the line on a terminal (progress bars): keep what shows.
         line = line.rstrip("\r").rsplit("\r", 1)[-1]
+        # Masked as it is kept: every reader (follow, exec, attached run) sees only this.
+        line = mask_output(line)
         self._lines.append(line)
         self._chars += len(line) + 1
         self.total_lines += 1
@@ -79,7 +109,7 @@ class LineBuffer:
     def text(self) -> str:
         """Every kept line, and the unfinished one as it would show on a terminal."""
         with self._lock:
-            pending = self._pending.rsplit("\r", 1)[-1]
+            pending = mask_output("".join(self._pending).rsplit("\r", 1)[-1])
             body = "\n".join(self._lines)
             if pending:
                 return f"{body}\n{pending}" if body else pending

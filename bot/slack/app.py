@@ -6,9 +6,10 @@ import logging
 
 from slack_bolt import App
 
+from bot.follow import FOLLOWS
 from bot.pipeline import Pipeline
 from bot.services import Services
-from bot.slack import compat
+from bot.slack import compat, middleware
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import Runtime
@@ -30,7 +31,10 @@ def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Ru
         # skips Bolt's executor hop and its 10 ms ack polling.
         process_before_response=True,
     )
-    runtime = Runtime(services, Pipeline(services), WorkerPool(services.settings.limits.workers),
-                      client)
+    limits = services.settings.limits
+    runtime = Runtime(services, Pipeline(services),
+                      WorkerPool(limits.workers, per_user=limits.per_user_commands), client)
+    FOLLOWS.per_user = limits.per_user_follows
+    middleware.register(app, services.settings.slack)
     register_listeners(app, runtime)
     return app, runtime

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,10 +21,18 @@ from bot import metrics
 from bot.engine import ping
 from bot.handlers.fanout import fan_out
 from bot.services import Services
-from bot.slack.replay import ReplayGuard
+from bot.slack.replay import SignedRequests
 
 log = logging.getLogger("dockops.http")
 StartResponse = Callable[..., Any]
+
+# Slack's requests are a few KB; nothing larger is read (waitress refuses it before the app).
+MAX_BODY_BYTES = 256 * 1024
+# Whoever can reach the port may open connections: each is dropped after this long idle, and
+# no more than CONNECTION_LIMIT are served at once (the rest wait in the listen backlog).
+IDLE_SECONDS = 10
+CONNECTION_LIMIT = 100
+_LENGTH = re.compile(r"[0-9]{1,12}")
 
 
 def health(services: Services) -> tuple[int, dict[str, Any]]:
@@ -42,19 +52,15 @@ class WsgiApp:
     def __init__(self, app: App, services: Services) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
         self.services = services
-        self.replays = ReplayGuard()
+        self.signed = SignedRequests(services.settings.env.slack_signing_secret, services.store)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events" and method == "POST":
-            if not self.replays.first_time(environ.get("HTTP_X_SLACK_SIGNATURE", "")):
-                log.warning("refused a replayed request (same signature seen before)")
-                return _respond(start_response, 401, b'{"error": "replayed request"}',
-                                "application/json")
             started = time.monotonic()
             try:
-                return self.slack(environ, start_response)
+                return self.slack_event(environ, start_response)
             finally:
                 metrics.ACK_SECONDS.observe(time.monotonic() - started)
         if path == "/healthz" and method == "GET":
@@ -67,19 +73,62 @@ class WsgiApp:
         return _respond(start_response, 404, b'{"error": "not found"}', "application/json")
 
 
+    def slack_event(self, environ: dict[str, Any], start_response: StartResponse
+                    ) -> Iterable[bytes]:
+        """Read at most MAX_BODY_BYTES, verify the signature and replay, then hand to Bolt."""
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length and not _LENGTH.fullmatch(length):
+            return _refuse(start_response, 400, "a malformed Content-Length")
+        if length and int(length) > MAX_BODY_BYTES:
+            return _refuse(start_response, 413, f"a {length}-byte body")
+        stream = environ.get("wsgi.input") or io.BytesIO()
+        body = stream.read(int(length) if length else MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return _refuse(start_response, 413, "a body over the cap")
+        reason = self.signed.refusal(body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""),
+                                     environ.get("HTTP_X_SLACK_SIGNATURE", ""))
+        if reason:
+            return _refuse(start_response, 401, f"a request: {reason}")
+        try:
+            body.decode("utf-8")  # Bolt decodes it without asking
+        except UnicodeDecodeError:
+            return _refuse(start_response, 400, "a signed body that is not UTF-8")
+        # Bolt reads the body again: give it the bytes already read.
+        verified = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        return self.slack(verified, start_response)
+
+
+def _refuse(start_response: StartResponse, status: int, what: str) -> list[bytes]:
+    """One log line (no traceback: the sender is not to be trusted) and a short JSON error."""
+    log.warning("refused %s (HTTP %d)", what, status)
+    error = {400: "bad request", 401: "invalid signature", 413: "body too large"}[status]
+    return _respond(start_response, status, json.dumps({"error": error}).encode(),
+                    "application/json")
+
+
 def _respond(start_response: StartResponse, status: int, body: bytes,
              content_type: str) -> list[bytes]:
-    reason = {200: "OK", 401: "Unauthorized", 404: "Not Found",
-              503: "Service Unavailable"}.get(status, "")
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+              413: "Content Too Large", 503: "Service Unavailable"}.get(status, "")
     start_response(f"{status} {reason}", [("Content-Type", content_type),
                                           ("Content-Length", str(len(body)))])
     return [body]
 
 
+# What waitress holds for anyone who connects: bodies refused past the cap from the
+# Content-Length alone (chunked: at the cap), idle connections closed after IDLE_SECONDS
+# (checked every 2 s, not waitress' default 30), at most CONNECTION_LIMIT at once.
+_BOUNDED: dict[str, Any] = {
+    "ident": "dockops", "max_request_body_size": MAX_BODY_BYTES + 1,
+    "max_request_header_size": 32 * 1024, "channel_timeout": IDLE_SECONDS,
+    "cleanup_interval": 2, "connection_limit": CONNECTION_LIMIT, "expose_tracebacks": False,
+}
+
+
 def make_server(app: App, services: Services, host: str, port: int, threads: int = 32) -> Any:
     """A waitress server, not yet running: `.run()` serves, `.close()` stops."""
     return create_server(WsgiApp(app, services), host=host, port=port, threads=threads,
-                         ident="dockops", channel_timeout=30)
+                         **_BOUNDED)
 
 
 class TimedSocketModeHandler(SocketModeHandler):
@@ -107,4 +156,4 @@ def make_metrics_server(services: Services, host: str, port: int) -> Any:
                             "application/json")
         return _respond(start_response, 404, b"{}", "application/json")
 
-    return create_server(wsgi, host=host, port=port, threads=4, ident="dockops")
+    return create_server(wsgi, host=host, port=port, threads=4, **_BOUNDED)

@@ -6,10 +6,18 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.commands import TABLE, parse
 from bot.commands.secrets import carries_password
+from bot.errors import DockopsError
 from bot.policy import Actor
 from bot.slack.responder import SlackResponder
 from bot.slack.runtime import Runtime
+from bot.workers import TooManyCommands
+
+# Reads that answer within an engine call or two: they get the pool's quick lane, so a `ps`
+# is answered while long commands (attached runs, builds, pulls) hold every worker.
+QUICK_COMMANDS = frozenset({"ps", "images", "inspect", "image inspect", "logs", "version",
+                            "info", "hosts", "help", "audit", "jobs", "jobs history"})
 
 
 def actor_from(body: dict[str, Any]) -> Actor:
@@ -23,10 +31,26 @@ def register(app: App, runtime: Runtime) -> None:
     @app.command(command)
     def docker_command(ack: Ack, body: dict[str, Any]) -> None:
         text = body.get("text", "")
-        if not runtime.pool.submit(lambda: run(runtime, body, text)):
+        try:
+            queued = runtime.pool.submit(lambda: run(runtime, body, text),
+                                         user=body.get("user_id", ""), quick=is_quick(text))
+        except TooManyCommands as exc:
+            ack(text=f":hourglass: {exc.message}")
+            return
+        if not queued:
             ack(text=":hourglass: dockops is restarting; try again in a moment.")
             return
         ack()
+
+
+def is_quick(text: str) -> bool:
+    """A quick read (`logs -f` is not: it follows); text that does not parse fails fast."""
+    try:
+        invocation = parse(text, TABLE)
+    except DockopsError:
+        return True
+    name = invocation.command.name
+    return name in QUICK_COMMANDS and not (name == "logs" and invocation.opt("follow"))
 
 
 def run(runtime: Runtime, body: dict[str, Any], text: str) -> None:
