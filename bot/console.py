@@ -35,6 +35,9 @@ class ConsoleThread:
 
 
 class ConsoleResponder:
+    """Answers printed as terminal text; `render` shows control characters as `cat -v` does,
+    so a container's escape sequences reach the terminal as text, never as commands."""
+
     def __init__(self, out: TextIO) -> None:
         self.out = out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from bot.errors import UsageError
 MAX_TEXT = 4000
 # Slack clients turn quotes into typographic ones; the shell would not.
 _SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+_QUOTING = re.compile(r"[\"'\\]")
 
 
 class CommandTable:
@@ -50,13 +52,29 @@ class CommandTable:
         return sorted(" ".join(p) for p in self._by_path if len(p) > 1 and p[0] == group)
 
 
+def _cleaned(text: str) -> str:
+    """The text as a shell would see it: Slack's escaping undone, typographic quotes plain."""
+    return html.unescape(text).translate(_SMART_QUOTES)
+
+
+def shell_words(text: str) -> list[str]:
+    """The words `split_text` reads, and never an error: when a quote is left open, the
+    whitespace words with every quote and backslash dropped (what the shell would have read
+    once the quote was closed). For checks that must see words however they are quoted."""
+    cleaned = _cleaned(text)
+    try:
+        return shlex.split(cleaned)
+    except ValueError:
+        return [word for word in (_QUOTING.sub("", part) for part in cleaned.split()) if word]
+
+
 def split_text(text: str) -> list[str]:
     """Split like a POSIX shell, after undoing Slack's escaping."""
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text):,} characters long; dockops reads at most {MAX_TEXT:,}.",
         )
-    cleaned = html.unescape(text).translate(_SMART_QUOTES)
+    cleaned = _cleaned(text)
     try:
         return shlex.split(cleaned)
     except ValueError as exc:

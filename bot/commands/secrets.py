@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import html
-import re
-
+# The parser imports this module to refuse before it splits; importing the module (not its
+# names) works whichever of the two loads first.
+from bot.commands import parser
 from bot.errors import RefusedError
 
-# Quotes (straight or Slack's typographic ones) a word may start with.
-_QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _GLOBAL_WITH_VALUE = ("-H", "--host")
 
 
 def _words(text: str) -> list[str]:
-    """Whitespace words with leading quotes dropped: never fails, whatever the quoting."""
-    return [word.lstrip(_QUOTES) for word in re.split(r"\s+", html.unescape(text)) if word]
+    """The words the parser would read (quotes honoured: `'login'`, `l""ogin`, `lo\\gin` are
+    `login`); whitespace words without quotes when a quote is left open. Never fails."""
+    return parser.shell_words(text)
 
 
 def _subcommand_index(words: list[str]) -> int:

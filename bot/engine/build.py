@@ -12,6 +12,7 @@ import docker.utils
 from bot.engine.client import Engine
 from bot.engine.errors import engine_call
 from bot.engine.images import split_reference
+from bot.redact import mask_output
 
 _STEP = re.compile(r"^Step \d+/\d+ : ")
 PROGRESS_LINES = 8
@@ -75,7 +76,8 @@ class _Log:
             self._add(line)
 
     def _add(self, line: str) -> None:
-        line = line.rstrip("\r")
+        # The classic builder echoes `Step 2/3 : ENV DB_PASS=...`: mask like container output.
+        line = mask_output(line.rstrip("\r"))
         if _STEP.match(line):
             self.step = line
         self.lines.append(line)

@@ -9,7 +9,7 @@ from typing import Any
 from bot.engine.client import Engine
 from bot.engine.errors import engine_call
 from bot.engine.results import ContainerDetails, ContainerRow, LogText
-from bot.redact import mask_env
+from bot.redact import mask_document, mask_output
 from bot.timeparse import from_docker
 
 MAX_LOG_BYTES = 8 * 1024 * 1024  # what `--tail all` reads at most before saying "truncated"
@@ -47,7 +47,7 @@ def _row(raw: dict[str, Any], size: bool) -> ContainerRow:
         id=raw["Id"],
         name=names[0].lstrip("/"),
         image=raw.get("Image", ""),
-        command=raw.get("Command", ""),
+        command=mask_output(raw.get("Command", "")),
         created=from_docker(raw.get("Created")) or datetime.fromtimestamp(0, UTC),
         state=raw.get("State", ""),
         status=raw.get("Status", ""),
@@ -92,18 +92,18 @@ def logs(engine: Engine, container: str, *, tail: int | None = 100, since: datet
                 break
     finally:
         stream.close()
-    text = b"".join(chunks).decode("utf-8", errors="replace")
+    # Masked here, the one way out of the engine, so no view can forget to.
+    text = mask_output(b"".join(chunks).decode("utf-8", errors="replace"))
     return LogText(container, text, text.count("\n"), truncated)
 
 
 @engine_call
 def inspect_raw(engine: Engine, container: str) -> dict[str, Any]:
-    """The engine's inspect document, env masked."""
-    raw = engine.api.inspect_container(container)
-    config = raw.get("Config") or {}
-    if config.get("Env"):
-        raw = {**raw, "Config": {**config, "Env": mask_env(config["Env"])}}
-    return raw
+    """The engine's inspect document, secrets masked (every Env list, secret labels, pairs).
+
+    Masked where it enters: the summary, `--format` and `--raw` all read this copy.
+    """
+    return mask_document(engine.api.inspect_container(container))
 
 
 @engine_call

@@ -11,7 +11,7 @@ import docker.errors
 import requests.exceptions
 
 from bot.errors import DockopsError, EngineError
-from bot.redact import mask_text
+from bot.redact import mask_output
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def translate(engine_url: str, exc: BaseException) -> DockopsError:
         text = str(exc)
         if "Connection" in text or "FileNotFoundError" in text or "Timeout" in text:
             return _unreachable(engine_url, exc)
-        return EngineError(f"Docker said: {mask_text(text)}")
+        return EngineError(f"Docker said: {mask_output(text)}")
     raise exc
 
 

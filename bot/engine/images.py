@@ -10,7 +10,7 @@ from bot.engine.client import Engine
 from bot.engine.containers import filters_dict
 from bot.engine.errors import engine_call
 from bot.engine.results import ImageDetails, ImageRow
-from bot.redact import mask_env
+from bot.redact import mask_document
 from bot.timeparse import from_docker
 
 
@@ -49,12 +49,9 @@ def images(engine: Engine, *, repository: str | None = None, all: bool = False,
 
 @engine_call
 def inspect_raw(engine: Engine, image: str) -> dict[str, Any]:
-    """The engine's image document, env masked."""
-    raw = engine.api.inspect_image(image)
-    config = raw.get("Config") or {}
-    if config.get("Env"):
-        raw = {**raw, "Config": {**config, "Env": mask_env(config["Env"])}}
-    return raw
+    """The engine's image document, secrets masked: `Config.Env` and `ContainerConfig.Env`
+    (the classic builder copies ENV there too) alike. Summary, `--format` and `--raw` read it."""
+    return mask_document(engine.api.inspect_image(image))
 
 
 @engine_call

@@ -7,7 +7,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urljoin, urlparse, urlsplit, urlunsplit
 
 import requests
 
@@ -125,39 +125,89 @@ def place(ctx: Context, destination: ContainerPath, source_name: str, *, source_
     return Placement(parent, posixpath.basename(destination.path), False)
 
 
+SLACK_FILES_HOST = "files.slack.com"
+SLACK_FILES_PATH = "/files-pri/"
+MAX_REDIRECTS = 3
+# Where two URL parsers may disagree (a backslash, whitespace, controls): the link is refused.
+_AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
 def slack_file_url(link: str, settings: Settings) -> str:
-    """The link if it is a Slack file URL (files.slack.com, or the configured Slack API host)."""
+    """The URL to fetch with the bot token, rebuilt from the parts checked; RefusedError unless
+    it is a Slack file: https://files.slack.com/files-pri/..., or /files-pri/... on the
+    configured Slack API host (the test stand-in). The path is checked as the server reads it:
+    percent-decoded (`%2e%2e`, `%2f`) and with dot segments resolved."""
     url = link.strip().strip("<>").split("|", 1)[0]
-    parsed = urlparse(url)
-    api = urlparse(settings.env.slack_api_url)
-    slack_files = parsed.scheme == "https" and parsed.hostname == "files.slack.com"
+    parsed = urlsplit(url)
+    api = urlsplit(settings.env.slack_api_url)
+    try:
+        port = parsed.port
+        path = _file_path(parsed.path)
+    except ValueError:  # a port that is not a number, or a path outside /files-pri/
+        path = None
+    on_slack_files = (parsed.scheme == "https" and parsed.hostname == SLACK_FILES_HOST
+                      and port in (None, 443))
     # The API host serves files too (and the test stand-in does), but never API methods:
     # the bot token must not fetch, say, a channel's history into a container.
-    same_api_host = parsed.scheme in ("http", "https") and parsed.netloc == api.netloc \
-        and not parsed.path.startswith(api.path or "/api/")
-    if not (slack_files or same_api_host):
-        raise RefusedError(f"`{url}` is not a Slack file link: dockops only fetches files from "
+    on_api_host = (parsed.scheme in ("http", "https") and parsed.scheme == api.scheme
+                   and parsed.hostname == api.hostname and port == api.port)
+    if (path is None or not (on_slack_files or on_api_host) or "@" in parsed.netloc
+            or _AMBIGUOUS.search(url)):
+        raise RefusedError("That is not a Slack file link: dockops only fetches files from "
                            "Slack.",
                            detail="Upload the file to Slack, open its menu, copy its download "
                                   "link (https://files.slack.com/files-pri/...) and paste it.")
-    return url
+    host = f"{parsed.hostname}:{port}" if port is not None else str(parsed.hostname)
+    return urlunsplit((parsed.scheme, host, quote(path, safe="/"), parsed.query, ""))
+
+
+def _file_path(raw: str) -> str | None:
+    """The path under /files-pri/ that `raw` names once decoded and its `.`/`..` resolved;
+    None when it names anything else, read once decoded or decoded all the way (a server
+    behind a proxy may decode twice)."""
+    once = unquote(raw)
+    deepest = once
+    for _ in range(5):
+        decoded = unquote(deepest)
+        if decoded == deepest:
+            break
+        deepest = decoded
+    else:
+        return None
+    paths = [posixpath.normpath(path) for path in (once, deepest)]
+    if not all(path.startswith(SLACK_FILES_PATH) for path in paths):
+        return None
+    return paths[0]
 
 
 def fetch_slack_file(link: str, settings: Settings) -> tuple[str, bytes]:
-    """Download a Slack file with the bot token (needs files:read); (filename, content)."""
+    """Download a Slack file with the bot token (needs files:read); (filename, content).
+
+    Redirects are followed only to Slack file links: the token never leaves Slack.
+    """
     url = slack_file_url(link, settings)
     token = settings.env.slack_bot_token
     if not token:
         raise DockopsError("SLACK_BOT_TOKEN is not set, so dockops cannot fetch Slack files.")
     limit = settings.copy.max_bytes
-    try:
-        response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, stream=True,
-                                timeout=FETCH_TIMEOUT)
-    except requests.exceptions.RequestException as exc:
-        raise DockopsError(f"Could not fetch the file from Slack: {exc.__class__.__name__}.",
-                           detail="Try again in a moment.") from None
+    response = _get(url, token)
+    for _ in range(MAX_REDIRECTS):
+        if not response.is_redirect:
+            break
+        location = urljoin(url, response.headers.get("Location", ""))
+        response.close()
+        try:
+            url = slack_file_url(location, settings)
+        except RefusedError:
+            raise DockopsError("Slack sent that file link elsewhere, away from Slack's files; "
+                               "dockops did not follow it.",
+                               detail="Copy the file's download link from Slack again.") from None
+        response = _get(url, token)
     with response:
         name = _filename(response, url)
+        if response.is_redirect:
+            raise DockopsError("Slack kept redirecting that file link; dockops stopped.",
+                               detail="Copy the file's download link from Slack again.")
         if response.status_code != 200:
             raise DockopsError(f"Slack answered {response.status_code} for that file link.",
                                detail="Check the link, and that the bot can see the file "
@@ -176,6 +226,16 @@ def fetch_slack_file(link: str, settings: Settings) -> tuple[str, bytes]:
             if len(content) > limit:
                 raise too_large(name, limit)
     return name, bytes(content)
+
+
+def _get(url: str, token: str) -> requests.Response:
+    """One GET of a checked Slack file URL with the token; redirects are the caller's to check."""
+    try:
+        return requests.get(url, headers={"Authorization": f"Bearer {token}"}, stream=True,
+                            timeout=FETCH_TIMEOUT, allow_redirects=False)
+    except requests.exceptions.RequestException as exc:
+        raise DockopsError(f"Could not fetch the file from Slack: {exc.__class__.__name__}.",
+                           detail="Try again in a moment.") from None
 
 
 def _filename(response: requests.Response, url: str) -> str:

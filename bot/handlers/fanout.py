@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
+from bot import metrics
 from bot.engine.client import Engine
 from bot.engine.hosts import HostEngine, unreachable_reason
-from bot.errors import DockopsError
+from bot.errors import DockopsError, EngineError
 from bot.handlers.context import Context
 from bot.redact import mask_text
 from bot.views.hosts import HostAnswer, grouped
@@ -60,6 +61,8 @@ class _Slot(Generic[T]):
         try:
             value = call(engine)
         except DockopsError as exc:
+            if isinstance(exc, EngineError):  # the pipeline never sees a fanned-out failure
+                metrics.ENGINE_ERRORS.labels(engine.name).inc()
             reason = unreachable_reason(exc, engine.timeout, engine.url or "")
             if reason and self.settle(self.failure(f"unreachable ({reason})", started, True)):
                 _mark_down(engine, reason)

@@ -12,6 +12,10 @@ _EMOJI = {":x:": "✗", ":warning:": "!", ":no_entry:": "⛔", ":white_check_mar
           ":heavy_multiplication_x:": "✗", ":ballot_box_with_check:": "✓"}
 # Any other Slack emoji code: a terminal shows nothing rather than `:wastebasket:`.
 _EMOJI_CODE = re.compile(r"(?<![\w:]):[a-z0-9_+-]+:(?![\w:]) ?")
+# C0 controls but tab and newline, DEL and C1 controls, as `cat -v` shows them.
+_CONTROLS = {code: f"^{chr(code + 0x40)}" for code in range(0x20) if code not in (0x09, 0x0A)}
+_CONTROLS[0x7F] = "^?"
+_CONTROLS.update({code: f"M-^{chr(code - 0x80 + 0x40)}" for code in range(0x80, 0xA0)})
 
 
 def render(message: Message, *, full_attachment: bool = True) -> str:
@@ -27,7 +31,15 @@ def render(message: Message, *, full_attachment: bool = True) -> str:
             lines += ["", f"--- {message.attachment.filename} ---", content.decode().rstrip("\n")]
         else:
             lines.append(f"[file {message.attachment.filename}: {len(content):,} bytes]")
-    return "\n".join(lines).rstrip() + "\n"
+    return printable("\n".join(lines).rstrip() + "\n")
+
+
+def printable(text: str) -> str:
+    """Text a terminal prints as text: container output cannot retitle the window, clear the
+    screen or move the cursor. Control characters other than newline and tab are shown as
+    `cat -v` shows them: ESC as `^[`, BEL `^G`, CR `^M` (a CRLF line end is a newline),
+    DEL `^?`, and C1 controls such as CSI (U+009B) as `M-^[`."""
+    return text.replace("\r\n", "\n").translate(_CONTROLS)
 
 
 def _block(block: dict[str, Any]) -> list[str]:
