@@ -9,12 +9,16 @@ REGISTRY = CollectorRegistry()
 
 COMMANDS = Counter("dockops_commands_total", "Commands by name and outcome",
                    ["command", "outcome"], registry=REGISTRY)
+CLICKS = Counter("dockops_clicks_total", "Button clicks by action and outcome",
+                 ["action", "outcome"], registry=REGISTRY)
 ACK_SECONDS = Histogram("dockops_ack_seconds", "Time from request to ack",
                         registry=REGISTRY,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 COMMAND_SECONDS = Histogram("dockops_command_seconds", "Time from request to answer",
                             ["command"], registry=REGISTRY,
                             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+# Labels are names dockops resolved (a command, a configured host, a job), never typed text:
+# each label value is a time series kept forever, and /metrics must not repeat what users typed.
 ENGINE_ERRORS = Counter("dockops_engine_errors_total", "Engine failures by host",
                         ["host"], registry=REGISTRY)
 JOB_RUNS = Counter("dockops_job_runs_total", "Scheduled job runs", ["job", "outcome"],

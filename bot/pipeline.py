@@ -10,18 +10,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import metrics
+from bot.buttons import Button, Buttons
 from bot.commands import TABLE, Invocation, parse
+from bot.config import HostConfig
 from bot.confirm import Confirmations, Pending
 from bot.errors import DockopsError, EngineError, RefusedError, UsageError
 from bot.handlers import HANDLERS, PREVIEWS, Context
-from bot.policy import Actor, authorize, role_of
+from bot.handlers.context import target_hosts
+from bot.policy import Actor, authorize, role_on
 from bot.redact import mask_command, mask_echoes
-from bot.reply import Responder
+from bot.reply import Responder, Thread
 from bot.roles import Role
 from bot.services import Services
 from bot.store import AuditRow
 from bot.views import confirm as confirm_views
 from bot.views import errors as error_views
+from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.views.message import Message
 
 if TYPE_CHECKING:
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dockops.pipeline")
 
 Finish = Callable[[Message | None], Message | None]
+# Claims a button's single use once the clicker passed the gate; False when it was used.
+Claim = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,26 @@ class _Progress:
     decision: str = "invalid"
     result: str = "invalid"
     token: str = ""
+    claimed: bool = False  # a clicked button was claimed: its answer replaces the message
+    host: str = ""  # the resolved host (one), for the audit row and metric labels
+
+
+class _Routed:
+    """A click's responder: the clicker alone hears refusals; once claimed, everyone hears."""
+
+    def __init__(self, progress: _Progress, claimed: Responder, refused: Responder) -> None:
+        self._progress = progress
+        self._claimed = claimed
+        self._refused = refused
+
+    def _target(self) -> Responder:
+        return self._claimed if self._progress.claimed else self._refused
+
+    def send(self, message: Message) -> None:
+        self._target().send(message)
+
+    def start_thread(self, message: Message) -> Thread:
+        return self._target().start_thread(message)
 
 
 class Pipeline:
@@ -77,6 +103,7 @@ class Pipeline:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.confirmations = Confirmations(services.store)
+        self.buttons = Buttons(services.store)
         self.audit_channel = _audit_channel(services)
 
     def execute(self, text: str, actor: Actor, responder: Responder) -> Outcome:
@@ -92,43 +119,103 @@ class Pipeline:
         """
         started = time.monotonic()
         try:
-            return self._decide(token, actor, responder, private or responder, confirm, started)
+            outcome = self._decide(token, actor, responder, private or responder, confirm,
+                                   started)
         except Exception:
             reference = uuid.uuid4().hex[:8]
             log.exception("internal error %s deciding confirmation %s", reference, token[:8])
             message = error_views.internal(reference)
             self._send(private or responder, message)
+            outcome = Outcome("", "allowed", "internal", message, time.monotonic() - started)
+        metrics.CLICKS.labels(CONFIRM_ACTION if confirm else CANCEL_ACTION, outcome.result).inc()
+        return outcome
+
+    def click(self, token: str, action_id: str, actor: Actor, responder: Responder,
+              private: Responder) -> Outcome:
+        """A click on a button that carries a command: run the stored command as the clicker.
+
+        Unknown, forged (another action's token), expired and used tokens are refused and
+        audited. Refusals by the gate go to `private` and leave the button usable; once the
+        clicker passed the gate the button is used up and the answer goes to `responder`.
+        """
+        started = time.monotonic()
+        try:
+            return self._click(token, action_id, actor, responder, private, started)
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("internal error %s on a click of %s", reference, action_id)
+            message = error_views.internal(reference)
+            self._send(private, message)
             return Outcome("", "allowed", "internal", message, time.monotonic() - started)
+
+    def _click(self, token: str, action_id: str, actor: Actor, responder: Responder,
+               private: Responder, started: float) -> Outcome:
+        button = self.buttons.get(token)
+        if button is None or button.action_id != action_id or button.used_by \
+                or button.expired():
+            message = error_views.error(_unusable(button, action_id))
+            self._send(private, message)
+            self._write(AuditRow(
+                user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
+                source=actor.source, command=f"click {action_id}"[:64],
+                text=mask_command(button.command if button else "")[:2000],
+                decision="refused", outcome="invalid", message=message.text[:500],
+                duration_ms=int((time.monotonic() - started) * 1000)))
+            metrics.CLICKS.labels(action_id, "invalid").inc()
+            return Outcome("", "refused", "invalid", message, time.monotonic() - started)
+        outcome = self._run(button.command, actor, responder, confirmed=False, private=private,
+                            claim=lambda: self.buttons.use(token, actor.user_id),
+                            via=f"button {token[:8]} ({action_id})")
+        metrics.CLICKS.labels(action_id, outcome.result).inc()
+        return outcome
 
     # -- one command ---------------------------------------------------------------------
 
     def _run(self, text: str, actor: Actor, responder: Responder, *, confirmed: bool,
-             pinned: tuple[str, ...] | None = None,
-             finish: Finish | None = None) -> Outcome:
+             pinned: tuple[str, ...] | None = None, finish: Finish | None = None,
+             private: Responder | None = None, claim: Claim | None = None,
+             via: str = "") -> Outcome:
         started = time.monotonic()
         progress = _Progress()
+        # A click's answer is the clicker's alone until the gate let it through.
+        answer_to = responder if private is None else _Routed(progress, responder, private)
         message = self._guarded(progress, text,
-                                lambda: self._steps(progress, text, actor, responder, confirmed,
-                                                    pinned))
+                                lambda: self._steps(progress, text, actor, answer_to, confirmed,
+                                                    pinned, claim))
         if finish is not None:
             message = finish(message)
         invocation = progress.invocation
         outcome = Outcome(invocation.command.name if invocation else "", progress.decision,
                           progress.result, message, time.monotonic() - started, progress.token)
         # The audit row exists before the answer does: whoever reads the answer can audit it.
-        self._audit_command(text, actor, invocation, outcome)
+        self._audit_command(text, actor, progress.host, outcome, via)
         if message is not None:
-            self._send(responder, message)
+            self._send(answer_to, message)
         metrics.COMMANDS.labels(outcome.command or "invalid", outcome.result).inc()
         metrics.COMMAND_SECONDS.labels(outcome.command or "invalid").observe(outcome.seconds)
         return outcome
 
     def _steps(self, progress: _Progress, text: str, actor: Actor, responder: Responder,
-               confirmed: bool, pinned: tuple[str, ...] | None = None) -> Message | None:
+               confirmed: bool, pinned: tuple[str, ...] | None = None,
+               claim: Claim | None = None) -> Message | None:
         progress.invocation = invocation = parse(text, TABLE)
         progress.decision = "refused"
-        role = authorize(invocation, actor, self.services.settings.access)
-        ctx = Context(invocation, actor, role, self.services, responder, pinned)
+        services = self.services
+        hosts: tuple[str, ...] = ()
+
+        def resolve() -> list[tuple[str, HostConfig | None]]:
+            nonlocal hosts
+            hosts = target_hosts(invocation, actor, services)
+            return [(name, services.hosts.config(name)) for name in hosts]
+
+        role = authorize(invocation, actor, services.settings.access, resolve)
+        progress.host = hosts[0] if len(hosts) == 1 else ""
+        if claim is not None:
+            if not claim():
+                raise DockopsError("This button was used or expired a moment ago; this click did "
+                                   "nothing.")
+            progress.claimed = True
+        ctx = Context(invocation, actor, role, services, responder, pinned, hosts)
         if not confirmed and invocation.command.is_destructive(invocation):
             progress.decision, progress.result = "pending", "error"
             return self._hold(progress, ctx)
@@ -148,8 +235,8 @@ class Pipeline:
             progress.result = "refused"
             return error_views.error(exc)
         except DockopsError as exc:
-            if isinstance(exc, EngineError) and progress.invocation is not None:
-                metrics.ENGINE_ERRORS.labels(progress.invocation.host or "default").inc()
+            if isinstance(exc, EngineError):
+                metrics.ENGINE_ERRORS.labels(progress.host or "unknown").inc()
             return error_views.error(exc)
         except Exception:
             reference = uuid.uuid4().hex[:8]
@@ -179,7 +266,7 @@ class Pipeline:
         ttl = self.services.settings.limits.confirm_ttl_seconds
         pending = self.confirmations.open(
             requester=ctx.actor.user_id, source=ctx.actor.source, channel=ctx.actor.channel_id,
-            command=invocation.command.name, text=invocation.text, host=invocation.host or "",
+            command=invocation.command.name, text=invocation.text, host=_one(ctx.hosts),
             ttl_seconds=ttl, pinned=preview.meta.get("pin"))
         progress.result, progress.token = "preview", pending.token
         return confirm_views.request(preview, token=pending.token, requester=ctx.actor.display,
@@ -189,18 +276,20 @@ class Pipeline:
         """What the command would do, computed without doing it; DockopsError when it can't."""
         preview = PREVIEWS.get(ctx.invocation.command.name)
         message = preview(ctx) if preview else None
-        return message or confirm_views.generic_preview(ctx.invocation.text,
-                                                        ctx.invocation.host or "")
+        return message or confirm_views.generic_preview(ctx.invocation.text, _one(ctx.hosts))
 
     def _decide(self, token: str, actor: Actor, responder: Responder, private: Responder,
                 confirm: bool, started: float) -> Outcome:
-        pending = self.confirmations.get(token)
+        pending = self.confirmations.get(token) if token and len(token) <= 64 else None
         if pending is None:
-            return self._answer_click(None, actor, private, started, "invalid", "invalid",
-                                      DockopsError("This confirmation is not known here.",
+            return self._answer_click(None, actor, private, started, "refused", "invalid",
+                                      DockopsError("This confirmation is not known here; "
+                                                   "nothing was done.",
                                                    detail="Run the command again."))
         requester = confirm_views.who(pending.requester, pending.source)
-        role = role_of(actor, self.services.settings.access)
+        hosts = self.services.hosts
+        on = [(pending.host, hosts.config(pending.host))] if pending.host else []
+        role, _ = role_on(actor, self.services.settings.access, on)
         mine = actor.user_id == pending.requester and actor.source == pending.source
         if not (mine or role >= Role.ADMIN):
             verb = "confirm" if confirm else "cancel"
@@ -248,6 +337,12 @@ class Pipeline:
         self._send(private, message)
         if pending is not None:
             self._audit_click(pending, actor, started, decision, result)
+        else:
+            self._write(AuditRow(
+                user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
+                source=actor.source, command="click confirmation", decision=decision,
+                outcome=result, message=message.text[:500],
+                duration_ms=int((time.monotonic() - started) * 1000)))
         return Outcome(pending.command if pending else "", decision, result, message,
                        time.monotonic() - started, pending.token if pending else "")
 
@@ -266,14 +361,16 @@ class Pipeline:
         except Exception:
             log.exception("could not deliver a reply")
 
-    def _audit_command(self, text: str, actor: Actor, invocation: Invocation | None,
-                       outcome: Outcome) -> None:
+    def _audit_command(self, text: str, actor: Actor, host: str, outcome: Outcome,
+                       via: str = "") -> None:
         summary = outcome.message.text[:500] if outcome.message else ""
         if outcome.token:
             summary = f"confirmation {outcome.token[:8]}: {summary}"
+        if via:
+            summary = f"{via}: {summary}"
         self._write(AuditRow(
             user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
-            source=actor.source, host=(invocation.host or "") if invocation else "",
+            source=actor.source, host=host,
             command=outcome.command, text=mask_command(text)[:2000], decision=outcome.decision,
             outcome=outcome.result, message=mask_echoes(summary, text),
             duration_ms=int(outcome.seconds * 1000),
@@ -285,7 +382,7 @@ class Pipeline:
             user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
             source=actor.source, host=pending.host, command=pending.command,
             text=mask_command(pending.text)[:2000], decision=decision, outcome=result,
-            message=f"confirmation {pending.token[:8]} requested by {pending.requester}",
+            message=f"click: confirmation {pending.token[:8]} requested by {pending.requester}",
             duration_ms=int((time.monotonic() - started) * 1000),
         ))
 
@@ -307,3 +404,21 @@ class Pipeline:
         log.info("command", extra={"user": row.user_id, "channel": row.channel_id,
                                    "command": row.command, "decision": row.decision,
                                    "outcome": row.outcome, "duration_ms": row.duration_ms})
+
+
+def _unusable(button: Button | None, action_id: str) -> DockopsError:
+    """Why a clicked token cannot run: unknown or forged, used, or expired."""
+    if button is None or button.action_id != action_id:
+        return DockopsError("This button is not known here; nothing was done.",
+                            detail="Run the command again by typing it.")
+    if button.used_by:
+        return DockopsError(f"This button was already used by "
+                            f"{confirm_views.who(button.used_by, 'slack')}; this click did "
+                            "nothing.")
+    return DockopsError("This button has expired; nothing was done.",
+                        detail="Run the command again by typing it.")
+
+
+def _one(hosts: tuple[str, ...]) -> str:
+    """The host name when the command acts on exactly one."""
+    return hosts[0] if len(hosts) == 1 else ""

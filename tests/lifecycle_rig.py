@@ -10,6 +10,7 @@ import docker
 import pytest
 
 from bot.handlers import PREVIEWS, Context
+from bot.handlers.context import target_hosts
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.roles import Role
@@ -63,7 +64,9 @@ def preview(services: Services, text: str) -> RecordingResponder:
 
     invocation = parse(text, TABLE)
     responder = RecordingResponder()
-    ctx = Context(invocation, Actor("U0ADMIN", "C0OPS"), Role.ADMIN, services, responder)
+    actor = Actor("U0ADMIN", "C0OPS")
+    ctx = Context(invocation, actor, Role.ADMIN, services, responder,
+                  hosts=target_hosts(invocation, actor, services))
     message = PREVIEWS[invocation.command.name](ctx)
     responder.send(message)  # type: ignore[arg-type]
     return responder

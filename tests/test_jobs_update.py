@@ -15,6 +15,7 @@ import docker
 import pytest
 from slack_sdk import WebClient
 
+from bot.buttons import Buttons
 from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
 from bot.services import Services
@@ -193,7 +194,12 @@ def test_a_new_digest_is_found_without_pulling_and_announced_once_even_after_a_r
     actions = next(b for b in message["blocks"] if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == ["dockops.update.pull", "dockops.update.recreate",
                                                 "dockops.update.snooze"]
-    assert json.loads(actions[0]["value"])["d"] == v2_digest
+    # Each button carries only a token; the stored command says what it does.
+    stored = [Buttons(runner.services.store).get(a["value"]) for a in actions]
+    assert [b.command if b else None for b in stored] == [
+        f"--host local pull {app_image.ref}",
+        f"--host local recreate --pull --image {app_image.ref} {web.id}",
+        f"jobs snooze {app_image.ref}"]
     # Asked the registry for the manifest (and the engine for its 1 KB config blob, to name
     # the platform): no layer was downloaded and the local tag did not move.
     seen = wait_for(lambda: [r for r in registry.requests(mark) if r.is_manifest], timeout=5,
@@ -398,7 +404,9 @@ def test_a_notice_survives_500_then_429_and_arrives_once_and_its_buttons_check_r
              timeout=10, what="the run recorded")
     assert [c.http_status for c in posts_to(slack, channel)] == [500, 429, 200]
     assert len(slack.messages(channel)) == 1
-    value = next(b for b in message["blocks"] if b["type"] == "actions")["elements"][0]["value"]
+    tokens = {e["action_id"]: e["value"] for b in message["blocks"] if b["type"] == "actions"
+              for e in b["elements"]}
+    value = tokens["dockops.update.pull"]
 
     _, url = bot.click("dockops.update.pull", value, user_id="U0VIEW", channel_id=channel,
                        message=message)
@@ -411,10 +419,12 @@ def test_a_notice_survives_500_then_429_and_arrives_once_and_its_buttons_check_r
                        message=message)
     [done] = slack.wait_for_responses(url, 1, timeout=30)
     assert done.get("replace_original") is True
-    assert "pulled" in answer_text(done) and "Still on the old image" in answer_text(done)
+    assert "Downloaded newer image" in answer_text(done)
+    assert "Still on the old image" in answer_text(done)
     assert app_image.digest_of(app_image.ref) == v2_digest
 
-    _, url = bot.click("dockops.update.snooze", value, user_id="U0VIEW", channel_id=channel,
+    _, url = bot.click("dockops.update.snooze", tokens["dockops.update.snooze"],
+                       user_id="U0VIEW", channel_id=channel,
                        message=message)
     [snoozed] = slack.wait_for_responses(url, 1, timeout=15)
     assert "snoozed updates of" in answer_text(snoozed)

@@ -53,8 +53,8 @@ def test_command_counters_and_latency_histograms_move_over_http(bot_server: BotP
         wait_for(moved(bot_server, before, "dockops_commands_total", **labels),
                  what=f"dockops_commands_total{labels} to grow")
     after = scrape(bot_server)
-    assert value(after, "dockops_engine_errors_total", host="default") - \
-        value(before, "dockops_engine_errors_total", host="default") == 1
+    assert value(after, "dockops_engine_errors_total", host="local") - \
+        value(before, "dockops_engine_errors_total", host="local") == 1
     assert value(after, "dockops_ack_seconds_count") - value(before, "dockops_ack_seconds_count") >= 4
     assert value(after, "dockops_command_seconds_count", command="ps") - \
         value(before, "dockops_command_seconds_count", command="ps") == 1

@@ -68,6 +68,9 @@ class Command:
     interspersed: bool = True
     # When the role depends on what was typed (logs -f, cp into a container).
     role_for: Callable[[Invocation], Role] | None = None
+    # False for the bot's own commands (help, audit, jobs, follows): they touch no Docker
+    # host, so their role comes from [access.roles] alone.
+    on_host: bool = True
 
     @property
     def name(self) -> str:

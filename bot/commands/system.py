@@ -40,12 +40,14 @@ AUDIT = Command(
         Flag("last", "n", "int", "How many rows (default 20)", "N"),
     ),
     examples=("audit", "audit --user U0123 -n 50"),
+    on_host=False,
 )
 
 HELP = Command(
     ("help",), "Show commands, or one command's usage and examples", Role.NONE,
     args=(Arg("COMMAND", required=False, many=True),),
     examples=("help", "help run", "ps --help"),
+    on_host=False,
 )
 
 COMMANDS = (SYSTEM_DF, VERSION, INFO, HOSTS, AUDIT, HELP)

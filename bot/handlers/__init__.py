@@ -8,6 +8,7 @@ from bot.handlers import hosts as hosts  # registers handlers
 from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import lifecycle as lifecycle  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)
+from bot.handlers import recreate as recreate  # registers handlers
 from bot.handlers import registries as registries  # registers handlers
 from bot.handlers import remove as remove  # registers handlers
 from bot.handlers.context import Context

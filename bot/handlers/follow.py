@@ -9,12 +9,13 @@ import docker.errors
 from bot.engine import containers, streams
 from bot.engine.client import Engine
 from bot.engine.streams import Closable, StreamReader
-from bot.errors import EngineError, RefusedError, UsageError
+from bot.errors import EngineError, UsageError
 from bot.follow import FOLLOWS, Follow
 from bot.handlers.context import Context
 from bot.handlers.registry import handles
 from bot.timeparse import parse_time
 from bot.views import lifecycle as views
+from bot.views.lifecycle import STOP_FOLLOW_ACTION
 from bot.views.message import Message
 
 
@@ -42,16 +43,19 @@ def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closa
     reader = StreamReader(stream, name)
     follow_id = uuid.uuid4().hex[:12]
     seconds = follow_seconds(ctx)
+    # The Stop button carries `follows stop ID`: a click passes the gate like a typed command.
+    stop_token = ctx.button(STOP_FOLLOW_ACTION, f"follows stop {follow_id}",
+                            ttl_seconds=seconds + 60) if ctx.actor.source == "slack" else ""
     try:
         thread = ctx.responder.start_thread(views.follow(
-            title, "", follow_id=follow_id, live=True,
+            title, "", follow_id=follow_id, live=True, stop_token=stop_token,
             note=f"Live · stops by itself in {seconds:.0f} s · follow `{follow_id}`"))
     except BaseException:
         reader.close()
         raise
     engine = ctx.engine
     follow = Follow(title=title, container=name, owner=ctx.actor.user_id, reader=reader.start(),
-                    thread=thread, seconds=seconds, id=follow_id,
+                    thread=thread, seconds=seconds, id=follow_id, stop_token=stop_token,
                     describe_end=lambda: _end_reason(engine, container_id, name))
     FOLLOWS.start(follow)
     if ctx.actor.source == "console":
@@ -68,9 +72,7 @@ def _check_room(ctx: Context) -> None:
         raise UsageError("A follow is a channel message updated in place: it cannot be private.",
                          detail="Drop `--private`, or read the end of the log with "
                                 "`/docker logs --private NAME`.")
-    if len(FOLLOWS) >= FOLLOWS.limit:
-        raise RefusedError(f"{len(FOLLOWS)} follows are already open, the most dockops runs at "
-                           "once.", detail="Stop one with its Stop button, or wait for one to end.")
+    FOLLOWS.check_room(ctx.actor.user_id)  # before the message is posted
 
 
 def follow_logs(ctx: Context, *, tail: int | None) -> Message | None:
@@ -101,3 +103,18 @@ def attach(ctx: Context) -> Message | None:
     stream = streams.open_attach(ctx.engine, details.id)
     _start(ctx, f"*Attached to `{details.name}`*", details.id, details.name, stream)
     return None
+
+
+@handles("follows")
+def list_follows(ctx: Context) -> Message:
+    """`follows`: what is streaming now, for whom, and for how much longer."""
+    return views.open_follows([(f.id, f.title, f.owner, f.seconds_left) for f in FOLLOWS.open()])
+
+
+@handles("follows stop")
+def stop_follow(ctx: Context) -> Message:
+    """`follows stop ID` (the Stop button's command): the follow's last update names who."""
+    follow_id = ctx.invocation.args[0]
+    if not FOLLOWS.stop(follow_id, f"stopped by {ctx.actor.display}"):
+        return views.follow_gone(follow_id)
+    return views.follow_stopped(follow_id, ctx.actor.display)

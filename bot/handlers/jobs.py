@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.engine.updates import normalize_ref
+from bot.errors import UsageError
 from bot.handlers.context import Context
 from bot.handlers.registry import handles
 from bot.jobs import records
@@ -10,6 +12,8 @@ from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
 from bot.jobs.scheduler import JobScheduler
 from bot.services import Services
+from bot.timeparse import parse_duration
+from bot.views import blocks
 from bot.views import jobs as views
 from bot.views.message import Message
 
@@ -103,3 +107,16 @@ def _require(ctx: Context) -> JobScheduler:
         raise UsageError("The scheduler is not running here: pausing and resuming happen in "
                          "`dockops serve`.", detail="Run `/docker jobs pause NAME` in Slack.")
     return scheduler
+
+
+@handles("jobs snooze")
+def snooze(ctx: Context) -> Message:
+    """`jobs snooze IMAGE [--for 24h]`: no update notice for the image until then."""
+    duration = ctx.invocation.opt("for") or "24h"
+    hours = parse_duration(duration).total_seconds() / 3600
+    if hours <= 0:
+        raise UsageError(f"`--for {duration}`: a snooze lasts a while, e.g. 24h or 7d.")
+    ref = normalize_ref(ctx.invocation.args[0])
+    until = records.snooze(ctx.services.store, ref, ctx.actor.display, hours=hours)
+    text = views.snoozed(ref, ctx.actor.display, until)
+    return Message(text=text, blocks=(blocks.section(text),))

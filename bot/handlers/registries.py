@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
+
 from bot import registry_auth
 from bot.engine import registry as engine_registry
+from bot.engine import updates as engine_updates
 from bot.engine.registry import LayerProgress
 from bot.errors import DockopsError, RefusedError
 from bot.handlers.context import Context
 from bot.handlers.progress import ThrottledThread
 from bot.handlers.registry import handles
+from bot.jobs.updates import NOTICE_BUTTON_SECONDS
 from bot.views import registry as registry_views
+from bot.views.jobs import RECREATE_ACTION
 from bot.views.message import Message
 
 
@@ -60,7 +65,15 @@ def pull(ctx: Context) -> Message:
     reference = ctx.invocation.args[0]
     result = engine_registry.pull(ctx.engine, reference, _auth_for(ctx, reference),
                                   platform=ctx.invocation.opt("platform"))
-    return registry_views.pulled(result)
+    if not (result.updated and result.id_before):
+        return registry_views.pulled(result)
+    # Containers still on the image the tag named before: offer to move exactly those.
+    stale = [w for w in engine_updates.watchers(ctx.engine) if w.image_id == result.id_before]
+    token = ctx.button(RECREATE_ACTION, shlex.join(
+        ["recreate", "--image", result.reference, *sorted(w.id for w in stale)]),
+        ttl_seconds=NOTICE_BUTTON_SECONDS) if stale and ctx.actor.source == "slack" else ""
+    return registry_views.pulled(result, stale=sorted(w.name for w in stale),
+                                 recreate_token=token)
 
 
 @handles("login")

@@ -4,12 +4,14 @@ or recreate, as the job's `action` says. Detection asks only for manifests (no p
 from __future__ import annotations
 
 import random
+import shlex
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from bot.buttons import Buttons
 from bot.config import JobConfig
 from bot.engine import updates as engine_updates
 from bot.engine.client import Engine
@@ -23,6 +25,7 @@ from bot.timeparse import parse_duration
 from bot.views import jobs as views
 
 CHECK_FAILED = "check-failed"
+NOTICE_BUTTON_SECONDS = 7 * 24 * 3600  # a notice's buttons work for a week
 HOST_FAILED = "host-failed"
 
 
@@ -130,7 +133,8 @@ def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
     if job.action == "notify":
         return Notice(f"{base}:notify", views.update_available(job.name, check.host, check.ref,
                                                              check.local.digest, check.remote,
-                                                             _names(check.watchers)),
+                                                             _names(check.watchers),
+                                                             notice_buttons(ctx, check)),
                       seen=(check.key, check.remote))
     engine = ctx.services.hosts.get(check.host)
     try:
@@ -149,6 +153,23 @@ def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
     return Notice(f"{base}:recreated", views.recreated(job.name, check.host, check.ref,
                                                        check.local.digest, pulled.digest, results),
                   seen=(check.key, check.remote))
+
+
+def notice_buttons(ctx: JobContext, check: ImageCheck) -> views.NoticeButtons:
+    """The notice's buttons, each a stored command: pull the tag, recreate exactly the
+    containers the notice lists (with a confirmation), snooze the image."""
+    issue = Buttons(ctx.services.store).issue
+    on_host = ["--host", check.host]
+    ids = sorted({w.id for w in check.watchers})
+    recreate = issue(views.RECREATE_ACTION,
+                     shlex.join([*on_host, "recreate", "--pull", "--image", check.ref, *ids]),
+                     ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel) if ids else ""
+    return views.NoticeButtons(
+        pull=issue(views.PULL_ACTION, shlex.join([*on_host, "pull", check.ref]),
+                   ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel),
+        recreate=recreate,
+        snooze=issue(views.SNOOZE_ACTION, shlex.join(["jobs", "snooze", check.ref]),
+                     ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel))
 
 
 def recreate_all(engine: Engine, ref: str, watchers: Iterable[Watcher],

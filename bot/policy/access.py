@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.commands.spec import Invocation
 from bot.config import AccessConfig
 from bot.errors import RefusedError
-from bot.redact import mask_command
 from bot.roles import Role
 
 
@@ -62,35 +60,3 @@ def check_channel(actor: Actor, access: AccessConfig | None) -> None:
             "dockops does not take commands in this channel.",
             detail=f"Use one of {listed}, or ask an admin to add this channel's ID "
                    f"({actor.channel_id}) to [access] channels in the dockops config.")
-
-
-def authorize(invocation: Invocation, actor: Actor, access: AccessConfig | None) -> Role:
-    """The actor's role when they may run the invocation; RefusedError saying why not."""
-    required = invocation.command.required_role(invocation)
-    if required == Role.NONE:
-        return role_of(actor, access)
-    if access is None and actor.source == "slack":
-        raise RefusedError(
-            "dockops is not set up for Slack users yet: nobody has a role.",
-            detail="An admin adds an [access] section to the config (default_role, "
-                   "[access.roles] admin/operator/viewer = [\"U...\"]). See "
-                   "config/dockops.example.toml.")
-    check_channel(actor, access)
-    role = role_of(actor, access)
-    if role < required:
-        has = "no role" if role == Role.NONE else f"the {role.label} role"
-        raise RefusedError(
-            f"{_what(invocation, required)} needs the {required.label} role; you have {has}.",
-            detail=f"Ask an admin to add your user ID ({actor.user_id}) under "
-                   f"[access.roles] {required.label} in the dockops config.")
-    return role
-
-
-def _what(invocation: Invocation, required: Role) -> str:
-    """The command as a refusal names it: the whole line when its flags raised the role."""
-    command = invocation.command
-    if required == command.role:
-        return f"`{command.name}`"
-    # `logs -f`, `cp` into a container: the plain name would not explain the refusal.
-    text = mask_command(invocation.text.strip())
-    return f"`{text if len(text) <= 80 else text[:79] + '…'}`"

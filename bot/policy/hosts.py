@@ -10,10 +10,7 @@ come from the config file itself).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from bot.config import AccessConfig, HostConfig
-from bot.errors import RefusedError
 from bot.policy.access import Actor, role_of
 from bot.roles import Role
 
@@ -29,21 +26,3 @@ def role_for_host(actor: Actor, host_config: HostConfig | None,
                   access: AccessConfig | None) -> Role:
     """The actor's role for commands on the host `host_config` describes."""
     return role_of(actor, host_access(host_config, access))
-
-
-def check_hosts(actor: Actor, required: Role, command: str,
-                hosts: Iterable[tuple[str, HostConfig | None]],
-                access: AccessConfig | None) -> None:
-    """Refuse (before anything runs) when a targeted host's own roles deny the command."""
-    for name, host_config in hosts:
-        if host_config is None or not host_config.roles:
-            continue
-        role = role_for_host(actor, host_config, access)
-        if role < required:
-            has = "no role" if role == Role.NONE else f"the {role.label} role"
-            raise RefusedError(
-                f"`{command}` on host `{name}` needs the {required.label} role; you have {has} "
-                "there. Nothing was changed.",
-                detail=f"Host `{name}` has its own role lists ([hosts.{name}.roles] in the "
-                       f"dockops config): ask an admin to add your user ID ({actor.user_id}) "
-                       f"under {required.label} there, or use another host.")

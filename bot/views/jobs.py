@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -37,18 +37,17 @@ def _code_lines(lines: Sequence[str], limit: int = SNIPPET_CHARS) -> str:
 
 # -- update job ---------------------------------------------------------------------------
 
-def button_value(job: str, host: str, ref: str, digest: str) -> str:
-    return json.dumps({"j": job, "h": host, "i": ref, "d": digest}, separators=(",", ":"))
+@dataclass(frozen=True)
+class NoticeButtons:
+    """The tokens of an update notice's buttons (bot/buttons.py); each runs a stored command."""
 
-
-def parse_button_value(value: str) -> dict[str, str]:
-    data = json.loads(value)
-    return {"job": data["j"], "host": data["h"], "image": data["i"], "digest": data["d"]}
+    pull: str
+    recreate: str
+    snooze: str
 
 
 def update_available(job: str, host: str, ref: str, old: str, new: str,
-                     containers: Sequence[str]) -> Message:
-    value = button_value(job, host, ref, new)
+                     containers: Sequence[str], tokens: NoticeButtons) -> Message:
     users = ", ".join(f"`{c}`" for c in containers) or "none"
     parts = [
         blocks.header(f"Update available: {ref}"),
@@ -56,11 +55,15 @@ def update_available(job: str, host: str, ref: str, old: str, new: str,
                         ("Running digest", f"`{short_digest(old)}`"),
                         ("New digest", f"`{short_digest(new)}`"),
                         ("Containers using it", users)]),
-        blocks.buttons(blocks.button("Pull now", PULL_ACTION, value, style="primary"),
-                       blocks.button("Recreate now", RECREATE_ACTION, value),
-                       blocks.button("Snooze 24h", SNOOZE_ACTION, value)),
+        blocks.buttons(*(button for button in (
+            blocks.button("Pull now", PULL_ACTION, tokens.pull, style="primary"),
+            blocks.button("Recreate now", RECREATE_ACTION, tokens.recreate)
+            if tokens.recreate else None,
+            blocks.button("Snooze 24h", SNOOZE_ACTION, tokens.snooze)) if button)),
         blocks.context(f"Job `{job}`: the registry has a new image under this tag (checked "
-                       "without pulling). Pull and Recreate need the operator role."),
+                       "without pulling). Pull and Recreate need the operator role on "
+                       f"{host}; Recreate acts only on the containers listed here and asks "
+                       "for a confirmation."),
     ]
     return Message(text=f"Update available for {ref} on {host}: {short_digest(old)} -> "
                         f"{short_digest(new)} (containers: {', '.join(containers) or 'none'})",
@@ -253,12 +256,6 @@ def resumed(name: str, next_run: datetime | None) -> Message:
 
 
 # -- buttons ------------------------------------------------------------------------------
-
-def button_done(original: str, outcome: str) -> Message:
-    """The notice after a button: what was done, by whom, no buttons left to press twice."""
-    return Message(text=f"{original}\n{outcome}",
-                   blocks=(blocks.section(original[:2900]), blocks.section(outcome)))
-
 
 def snoozed(ref: str, user: str, until: datetime) -> str:
     return f":zzz: {user} snoozed updates of `{ref}` until {when(until)}."

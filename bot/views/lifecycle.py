@@ -9,6 +9,7 @@ from bot.engine.copy import PathStat
 from bot.engine.lifecycle import Attached, Done, ExecResult, Started
 from bot.views import blocks
 from bot.views.format import short_id, size
+from bot.views.jobs import RecreateLike
 from bot.views.message import Attachment, Message
 from bot.views.output import text_output
 
@@ -105,13 +106,14 @@ def exec_result(result: ExecResult, *, wait_seconds: float) -> Message:
 
 # -- follows (logs -f, attach) -----------------------------------------------------------------
 
-def follow(title: str, text: str, *, follow_id: str, live: bool, note: str) -> Message:
+def follow(title: str, text: str, *, follow_id: str, live: bool, note: str,
+           stop_token: str = "") -> Message:
     """The one message a follow updates in place: the latest lines, a Stop button while live."""
     body = blocks.tail_snippet(text) if text.strip() else "(no output yet)" if live \
         else "(no output)"
     parts = [blocks.section(title), blocks.section(f"```{body}```"), blocks.context(note)]
-    if live:
-        parts.append(blocks.buttons(blocks.button("Stop", STOP_FOLLOW_ACTION, follow_id,
+    if live and stop_token:
+        parts.append(blocks.buttons(blocks.button("Stop", STOP_FOLLOW_ACTION, stop_token,
                                                   style="danger"),
                                     block_id=f"follow-{follow_id}"))
     last = text.rstrip("\n").rsplit("\n", 1)[-1] if text.strip() else ""
@@ -146,3 +148,64 @@ def copied(source: str, destination: str, count: int, nbytes: int) -> Message:
     return Message(text=text, blocks=(
         blocks.section(f":white_check_mark: Copied `{source}` to `{destination}` ({entries}, "
                        f"{size(nbytes)})."),))
+
+
+def open_follows(rows: Sequence[tuple[str, str, str, float]]) -> Message:
+    """`follows`: one line per open follow (ID, what, who started it, time left)."""
+    if not rows:
+        text = "No follow is open. `/docker logs -f NAME` or `/docker attach NAME` opens one."
+        return Message(text=text, blocks=(blocks.section(text),))
+    lines = [f"`{follow_id}` {title} · started by <@{owner}> · {left:.0f} s left"
+             for follow_id, title, owner, left in rows]
+    head = f"*{len(rows)} open follow{'s' if len(rows) != 1 else ''}*"
+    return Message(text=f"{len(rows)} open follows", blocks=(
+        blocks.section(head + "\n" + "\n".join(lines)),
+        blocks.context("Stop one with its Stop button or `/docker follows stop ID`.")))
+
+
+def follow_stopped(follow_id: str, by: str) -> Message:
+    text = f":octagonal_sign: Follow `{follow_id}` stopped by {by}."
+    return Message(text=text, blocks=(blocks.section(text),))
+
+
+def follow_gone(follow_id: str) -> Message:
+    text = f"Follow `{follow_id}` is not open: it has already stopped."
+    return Message(text=text, blocks=(blocks.section(text),),
+                   ok=False)
+
+
+# -- recreate ------------------------------------------------------------------------------------
+
+def recreate_preview(rows: Sequence[tuple[str, str, str]], *, pull: bool, host: str) -> Message:
+    """Exactly what `recreate` will do, container by container."""
+    where = f" on {host}" if host else ""
+    lines = [f"• `{name}` (`{short}`) -> `{ref}`" for name, short, ref in rows]
+    first = "pull each image, then " if pull else ""
+    text = (f"This will {first}replace {len(rows)} container(s){where} by new ones with the "
+            "same name and config on the image shown:\n" + "\n".join(lines))
+    note = ("One at a time: a container whose new copy does not keep running is rolled back to "
+            "the old one, and the others are left as they are.")
+    return Message(text=f"Recreate {len(rows)} container(s){where}",
+                   blocks=(blocks.section(text), blocks.context(note)))
+
+
+def recreate_report(results: Sequence[RecreateLike], *, host: str) -> Message:
+    """Which containers now run the new image, and which were rolled back and why."""
+    good = [r for r in results if r.ok]
+    bad = [r for r in results if not r.ok]
+    where = f" on {host}" if host else ""
+    icon = ":white_check_mark:" if not bad else ":warning:"
+    head = (f"{icon} {len(good)} container(s) recreated{where}"
+            + (f", {len(bad)} rolled back" if bad else "") + ".")
+    parts: list[dict[str, object]] = [blocks.section(head)]
+    if good:
+        parts.append(blocks.section("Now on the new image: " + ", ".join(
+            f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
+            for r in good)))
+    for result in bad:
+        what = "rolled back to the old image" if result.rolled_back else "left as it was"
+        parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
+                                    f"{result.reason}."))
+        if result.log_tail.strip():
+            parts.append(blocks.code(result.log_tail, 1200))
+    return Message(text=head, blocks=tuple(parts), ok=not bad)

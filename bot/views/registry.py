@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from bot.engine.registry import LayerProgress, LoginResult, PullResult, PushResult
 from bot.errors import DockopsError
 from bot.views import blocks
 from bot.views.format import short_id, size
+from bot.views.jobs import RECREATE_ACTION
 from bot.views.message import Message
 
 
@@ -44,8 +48,9 @@ def push_failed(reference: str, exc: DockopsError) -> Message:
     return _message(f":x: {exc.message}", *extra, ok=False)
 
 
-def pulled(result: PullResult) -> Message:
-    """Up to date, or downloaded: with the digest and image ID before and after."""
+def pulled(result: PullResult, *, stale: Sequence[str] = (), recreate_token: str = "") -> Message:
+    """Up to date, or downloaded: with the digest and image ID before and after, and the
+    containers still on the old image (with a Recreate button that moves exactly those)."""
     if result.updated:
         head = f":arrow_down: Downloaded newer image for `{result.reference}`"
     else:
@@ -53,8 +58,16 @@ def pulled(result: PullResult) -> Message:
     before = (f"`{result.digest_before or '(no digest)'}`\nimage `{short_id(result.id_before)}`"
               if result.id_before else "not present")
     after = f"`{result.digest_after or '(no digest)'}`\nimage `{short_id(result.id_after)}`"
+    extra: list[dict[str, Any]] = []
+    if stale:
+        names = ", ".join(f"`{name}`" for name in stale)
+        extra.append(blocks.section(f"Still on the old image: {names}. `/docker recreate` moves "
+                                    "them to the new one (same config)."))
+        if recreate_token:
+            extra.append(blocks.buttons(blocks.button("Recreate now", RECREATE_ACTION,
+                                                      recreate_token)))
     return _message(f"{head} ({result.seconds:.1f} s).", *blocks.fields([
-        ("Before", before), ("After", after)]))
+        ("Before", before), ("After", after)]), *extra)
 
 
 def logged_in(result: LoginResult, username: str, source: str) -> Message:

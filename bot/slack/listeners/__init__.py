@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, follow, updates
+from bot.slack.listeners import actions, buttons, commands
 from bot.slack.runtime import Runtime
 
 
 def register_listeners(app: App, runtime: Runtime) -> None:
     commands.register(app, runtime)
     actions.register(app, runtime)
-    follow.register(app, runtime)
-    updates.register(app, runtime)
+    buttons.register(app, runtime)

@@ -1,0 +1,91 @@
+"""`recreate`: replace containers with new ones on their image's newest local copy (or a
+newer tag of the same repository), same config, rolled back when the new one won't run.
+
+What an update notice's Recreate button runs (with the notice's exact container IDs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine import lifecycle
+from bot.engine import updates as engine_updates
+from bot.engine.privileges import container_privileges
+from bot.engine.recreate import RecreateResult
+from bot.engine.recreate import recreate as engine_recreate
+from bot.errors import DockopsError, RefusedError
+from bot.handlers.context import Context
+from bot.handlers.registry import handles, previews
+from bot.jobs.updates import registry_auth
+from bot.policy.run import check_exec, check_start
+from bot.views import lifecycle as views
+from bot.views.message import Message
+
+# How long a new container must come up (and turn healthy) before it counts as running.
+UP_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One container to recreate, and the image reference it will run."""
+
+    id: str
+    name: str
+    ref: str
+
+
+def _plans(ctx: Context) -> list[Plan]:
+    """Each named container with the reference it goes to; refuses another repository."""
+    typed = ctx.invocation.opt("image")
+    plans: list[Plan] = []
+    for target in lifecycle.find(ctx.engine, ctx.invocation.args):
+        ref = engine_updates.normalize_ref(typed or target.image)
+        if engine_updates.is_image_id(target.image) and not typed:
+            raise DockopsError(f"`{target.name}` was created from an image ID, not a name: "
+                               "there is no newer copy to recreate it on.",
+                               detail="Say which image with `--image REPOSITORY:TAG`.")
+        if typed and not engine_updates.is_image_id(target.image) and \
+                engine_updates.repository(typed) != engine_updates.repository(target.image):
+            raise RefusedError(
+                f"`recreate --image {typed}` would put `{target.name}` on another repository "
+                f"than its own (`{engine_updates.repository(target.image)}`); nothing was done.",
+                detail="recreate keeps a container's config and only moves it to a newer image "
+                       "of the same repository. For another image, `run` a new container.")
+        _check_policy(ctx, target.id)
+        plans.append(Plan(target.id, target.name, ref))
+    return plans
+
+
+def _check_policy(ctx: Context, container_id: str) -> None:
+    """A new copy gets the old one's privileges and binds: the exec and start rules apply."""
+    privileges = container_privileges(ctx.engine, container_id)
+    if privileges is not None:
+        run = ctx.services.settings.run
+        check_exec(privileges, ctx.role, run, verb="recreate")
+        check_start(privileges, ctx.role, run, verb="recreate")
+
+
+@previews("recreate")
+def recreate_preview(ctx: Context) -> Message:
+    return views.recreate_preview(_plan_rows(_plans(ctx)), pull=bool(ctx.invocation.opt("pull")),
+                                  host=ctx.host_label)
+
+
+@handles("recreate")
+def recreate(ctx: Context) -> Message:
+    plans = _plans(ctx)
+    engine = ctx.engine
+    if ctx.invocation.opt("pull"):
+        for ref in dict.fromkeys(plan.ref for plan in plans):
+            engine_updates.pull(engine, ref, registry_auth(ctx.services, ref))
+    results: list[RecreateResult] = []
+    for plan in plans:  # one at a time: a bad image stops at the first it breaks
+        try:
+            results.append(engine_recreate(engine, plan.id, plan.ref, timeout=UP_SECONDS))
+        except DockopsError as exc:
+            results.append(RecreateResult(plan.name, "", "", ok=False, reason=exc.message))
+    return views.recreate_report(results, host=ctx.host_label)
+
+
+def _plan_rows(plans: list[Plan]) -> list[tuple[str, str, str]]:
+    return [(plan.name, plan.id[:12], plan.ref) for plan in plans]
