@@ -83,7 +83,11 @@ def main() -> None:
                                                         workdir)]
             commands, urls = [], []
             for i in range(args.total):
-                payload = slack.slash_command(args.text or ("ps -a" if i % 2 else "images"))
+                # 100 viewers (C0DEVS makes everyone in it a viewer), two commands each: a
+                # team's traffic, within [limits] per_user_commands.
+                payload = slack.slash_command(args.text or ("ps -a" if i % 2 else "images"),
+                                              user_id=f"U0BENCH{i % 100:03d}",
+                                              channel_id="C0DEVS")
                 body = form_body(payload)
                 commands.append({"method": "POST", "path": "/slack/events", "body": body,
                                  "headers": signed_headers(slack.signing_secret, body)})
