@@ -232,7 +232,7 @@ class Pipeline:
         except UsageError as exc:
             return error_views.error(exc)
         except RefusedError as exc:
-            progress.result = "refused"
+            progress.decision = progress.result = "refused"
             return error_views.error(exc)
         except DockopsError as exc:
             if isinstance(exc, EngineError):

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -35,7 +36,26 @@ CONNECTION_LIMIT = 100
 _LENGTH = re.compile(r"[0-9]{1,12}")
 
 
+_health_lock = threading.Lock()
+_health_last: dict[int, tuple[float, tuple[int, dict[str, Any]]]] = {}
+
+
 def health(services: Services) -> tuple[int, dict[str, Any]]:
+    """The engines' health, asked by one caller at a time: callers that arrive while a check
+    runs take the next check's answer, so a /healthz flood is one ping per host at a time,
+    and no answer is older than the request."""
+    arrived = time.monotonic()
+    with _health_lock:
+        last = _health_last.get(id(services))
+        if last and last[0] >= arrived:
+            return last[1]
+        started = time.monotonic()
+        answer = _ask_engines(services)
+        _health_last[id(services)] = (started, answer)
+        return answer
+
+
+def _ask_engines(services: Services) -> tuple[int, dict[str, Any]]:
     """200 with every engine's reachability (asked at once, each within its deadline);
     503 when none answers."""
     engines: dict[str, Any] = {}
