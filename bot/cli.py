@@ -194,7 +194,7 @@ def _shut_down(runtime: Runtime, grace: float) -> bool:
 def _stop_follows(wait: float) -> int:
     """End every `logs -f` / `attach` stream with a closing message; how many there were."""
     try:
-        from bot.follow import FOLLOWS
+        from bot.follows import FOLLOWS
     except ImportError:  # a build without follow streams
         return 0
     return FOLLOWS.stop_all("the bot is restarting", wait=wait)

@@ -13,7 +13,7 @@ from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.services import Services
 from bot.views import confirm as confirm_views
-from bot.views import errors as error_views
+from bot.views import problems as error_views
 from bot.views.message import Message
 from bot.views.terminal import render
 

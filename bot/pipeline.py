@@ -24,7 +24,7 @@ from bot.roles import Role
 from bot.services import Services
 from bot.store import AuditRow
 from bot.views import confirm as confirm_views
-from bot.views import errors as error_views
+from bot.views import problems as error_views
 from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.views.message import Message
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 from bot.handlers import HANDLERS, PREVIEWS, Context
 from bot.views import blocks
 from bot.views.message import Message

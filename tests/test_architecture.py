@@ -16,7 +16,7 @@ from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 ROOT = Path(__file__).resolve().parent.parent
 LISTENERS = ROOT / "bot" / "slack" / "listeners"
 # What a listener may not import: anything that acts on an engine without the gate.
-FORBIDDEN = ("docker", "bot.engine", "bot.handlers", "bot.jobs", "bot.follow", "bot.confirm",
+FORBIDDEN = ("docker", "bot.engine", "bot.handlers", "bot.jobs", "bot.follows", "bot.confirm",
              "bot.buttons", "bot.store")
 
 

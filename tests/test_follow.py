@@ -12,7 +12,7 @@ import pytest
 
 from bot import metrics
 from bot.engine.streams import LineBuffer
-from bot.follow import FOLLOWS
+from bot.follows import FOLLOWS
 from bot.views.lifecycle import STOP_FOLLOW_ACTION
 from bot.views.message import Message
 from bot.views.terminal import render

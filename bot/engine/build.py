@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import docker.utils
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
 from bot.engine.images import split_reference
+from bot.engine.translate import engine_call
 from bot.redact import mask_output
 
 _STEP = re.compile(r"^Step \d+/\d+ : ")

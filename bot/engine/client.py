@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import docker
 from docker.tls import TLSConfig
 
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 from bot.redact import mask_text
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"

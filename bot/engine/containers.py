@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
 from bot.engine.results import ContainerDetails, ContainerRow, LogText
+from bot.engine.translate import engine_call
 from bot.redact import mask_document, mask_output
 from bot.timeparse import from_docker
 

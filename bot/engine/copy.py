@@ -20,7 +20,7 @@ from urllib.parse import quote
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 from bot.errors import DockopsError, UsageError
 
 _DIR_BIT = 1 << 31  # Go's os.ModeDir, as the engine reports modes

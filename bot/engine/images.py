@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.engine.client import Engine
 from bot.engine.containers import filters_dict
-from bot.engine.errors import engine_call
 from bot.engine.results import ImageDetails, ImageRow
+from bot.engine.translate import engine_call
 from bot.redact import mask_document
 from bot.timeparse import from_docker
 

@@ -21,8 +21,8 @@ import requests
 
 from bot.engine.client import Engine
 from bot.engine.containers import format_ports
-from bot.engine.errors import engine_call, running_rm_message
 from bot.engine.streams import StreamReader, open_attach
+from bot.engine.translate import engine_call, running_rm_message
 from bot.errors import DockopsError, EngineError, UsageError
 
 # Output kept from an attached run or exec: the tail, the rest is said to be cut.

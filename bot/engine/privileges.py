@@ -14,7 +14,7 @@ from typing import Any
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 
 NAMESPACES = ("pid", "ipc", "network", "uts")
 _MODE_KEYS = {"pid": "PidMode", "ipc": "IpcMode", "network": "NetworkMode", "uts": "UTSMode"}

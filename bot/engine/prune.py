@@ -17,7 +17,7 @@ from typing import Any
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call, explain_api_error
+from bot.engine.translate import engine_call, explain_api_error
 from bot.errors import EngineError, UsageError
 from bot.timeparse import from_docker
 

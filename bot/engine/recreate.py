@@ -15,7 +15,7 @@ from typing import Any
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call, translate
+from bot.engine.translate import engine_call, translate
 from bot.errors import DockopsError
 
 # Config keys whose value came from the image unless the user changed it.

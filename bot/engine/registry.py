@@ -11,8 +11,8 @@ import docker.auth
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
 from bot.engine.images import split_reference
+from bot.engine.translate import engine_call
 from bot.errors import EngineError
 
 

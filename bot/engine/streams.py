@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 from bot.redact import mask_output
 
 log = logging.getLogger("dockops.streams")

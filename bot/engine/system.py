@@ -5,8 +5,8 @@ from __future__ import annotations
 import docker
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
 from bot.engine.results import DiskUsageRow, EngineInfo, VersionInfo
+from bot.engine.translate import engine_call
 
 
 @engine_call

@@ -8,7 +8,7 @@ from typing import Any
 import docker.errors
 
 from bot.engine.client import Engine
-from bot.engine.errors import engine_call
+from bot.engine.translate import engine_call
 from bot.errors import EngineError
 
 _HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/",

@@ -3,15 +3,15 @@
 import bot.handlers.audit  # noqa: F401  (registers handlers)
 from bot.handlers import build as build  # registers handlers
 from bot.handlers import copy as copy  # registers handlers
+from bot.handlers import distribution as distribution  # registers handlers
 from bot.handlers import follow as follow  # registers handlers
 from bot.handlers import hosts as hosts  # registers handlers
 from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import lifecycle as lifecycle  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)
 from bot.handlers import recreate as recreate  # registers handlers
-from bot.handlers import registries as registries  # registers handlers
 from bot.handlers import remove as remove  # registers handlers
 from bot.handlers.context import Context
-from bot.handlers.registry import HANDLERS, PREVIEWS, handles, previews
+from bot.handlers.dispatch import HANDLERS, PREVIEWS, handles, previews
 
 __all__ = ["HANDLERS", "PREVIEWS", "Context", "handles", "previews"]

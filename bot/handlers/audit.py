@@ -6,7 +6,7 @@ import re
 
 from bot.errors import UsageError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles
+from bot.handlers.dispatch import handles
 from bot.views import audit as audit_views
 from bot.views.message import Message
 

@@ -10,8 +10,8 @@ from bot.engine import build as engine_build
 from bot.engine.build import BuildProgress, BuildSpec
 from bot.errors import DockopsError, RefusedError, UsageError
 from bot.handlers.context import Context
+from bot.handlers.dispatch import handles
 from bot.handlers.progress import ThrottledThread
-from bot.handlers.registry import handles
 from bot.views import build as build_views
 from bot.views.message import Message
 

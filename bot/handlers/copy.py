@@ -16,7 +16,7 @@ from bot.engine import copy as engine_copy
 from bot.engine.copy import split_container_path, too_large
 from bot.errors import DockopsError, RefusedError, UsageError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles
+from bot.handlers.dispatch import handles
 from bot.views import lifecycle as views
 from bot.views.message import Attachment, Message
 

@@ -10,9 +10,9 @@ from bot.engine import containers, streams
 from bot.engine.client import Engine
 from bot.engine.streams import Closable, StreamReader
 from bot.errors import EngineError, UsageError
-from bot.follow import FOLLOWS, Follow
+from bot.follows import FOLLOWS, Follow
 from bot.handlers.context import Context
-from bot.handlers.registry import handles
+from bot.handlers.dispatch import handles
 from bot.timeparse import parse_time
 from bot.views import lifecycle as views
 from bot.views.lifecycle import STOP_FOLLOW_ACTION

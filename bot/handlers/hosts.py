@@ -6,8 +6,8 @@ from bot.engine import system
 from bot.engine.hosts import Hosts
 from bot.engine.results import EngineInfo
 from bot.handlers.context import Context
+from bot.handlers.dispatch import handles
 from bot.handlers.fanout import HostOutcome, fan_out
-from bot.handlers.registry import handles
 from bot.views.hosts import HostStatus, hosts_list
 from bot.views.message import Message
 

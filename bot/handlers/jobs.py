@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.engine.updates import normalize_ref
 from bot.errors import UsageError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles
+from bot.handlers.dispatch import handles
 from bot.jobs import records
 from bot.jobs.cron import next_runs
 from bot.jobs.outbox import Outbox

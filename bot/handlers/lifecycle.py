@@ -22,7 +22,7 @@ from bot.engine.lifecycle import (
 from bot.engine.privileges import ContainerPrivileges, container_privileges
 from bot.errors import EngineError, RefusedError, UsageError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles, previews
+from bot.handlers.dispatch import handles, previews
 from bot.policy import check_run
 from bot.policy.run import (
     check_auto_restart,

@@ -8,15 +8,15 @@ from bot.commands import TABLE
 from bot.engine import containers, images, system
 from bot.errors import EngineError, UsageError
 from bot.handlers.context import Context
+from bot.handlers.dispatch import handles
 from bot.handlers.fanout import per_host
 from bot.handlers.follow import follow_logs
-from bot.handlers.registry import handles
 from bot.timeparse import parse_time
 from bot.views import containers as container_views
-from bot.views import errors as error_views
 from bot.views import gotemplate
 from bot.views import help as help_views
 from bot.views import images as image_views
+from bot.views import problems as error_views
 from bot.views import system as system_views
 from bot.views.message import Message
 

@@ -15,7 +15,7 @@ from bot.engine.recreate import RecreateResult
 from bot.engine.recreate import recreate as engine_recreate
 from bot.errors import DockopsError, RefusedError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles, previews
+from bot.handlers.dispatch import handles, previews
 from bot.jobs.updates import registry_auth
 from bot.policy.run import check_exec, check_start
 from bot.views import lifecycle as views

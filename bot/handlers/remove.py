@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.engine import lifecycle, prune
-from bot.engine.errors import running_rm_message
+from bot.engine.translate import running_rm_message
 from bot.errors import DockopsError, EngineError, UsageError
 from bot.handlers.context import Context
-from bot.handlers.registry import handles, previews
+from bot.handlers.dispatch import handles, previews
 from bot.timeparse import parse_duration
 from bot.views import lifecycle as lifecycle_views
 from bot.views import remove as views

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import App
 
-from bot.follow import FOLLOWS
+from bot.follows import FOLLOWS
 from bot.pipeline import Pipeline
 from bot.services import Services
 from bot.slack import compat, middleware

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot.engine.streams import LineBuffer, StreamReader
 from bot.errors import RefusedError, UsageError
-from bot.follow import Follow, FollowRegistry
+from bot.follows import Follow, FollowRegistry
 from bot.services import Services
 from bot.slack.listeners.commands import is_quick
 from bot.timeparse import parse_duration, parse_time

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from bot import metrics
 from bot.buttons import ButtonRow, Buttons
-from bot.follow import FOLLOWS
+from bot.follows import FOLLOWS
 from bot.jobs import records
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor

@@ -10,8 +10,8 @@ from bot.engine import updates as engine_updates
 from bot.engine.registry import LayerProgress
 from bot.errors import DockopsError, RefusedError
 from bot.handlers.context import Context
+from bot.handlers.dispatch import handles
 from bot.handlers.progress import ThrottledThread
-from bot.handlers.registry import handles
 from bot.jobs.updates import NOTICE_BUTTON_SECONDS
 from bot.views import registry as registry_views
 from bot.views.jobs import RECREATE_ACTION
