@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import metrics
-from bot.buttons import Button, Buttons
 from bot.commands import TABLE, Invocation, parse
 from bot.config import HostConfig
-from bot.confirm import Confirmations, Pending
 from bot.errors import DockopsError, EngineError, RefusedError, UsageError
 from bot.handlers import HANDLERS, PREVIEWS, Context
 from bot.handlers.context import target_hosts
@@ -22,7 +20,7 @@ from bot.redact import mask_command, mask_echoes
 from bot.reply import Responder, Thread
 from bot.roles import Role
 from bot.services import Services
-from bot.store import AuditRow
+from bot.store import AuditRow, Button, Buttons, Confirmations, Pending, State
 from bot.views import confirm as confirm_views
 from bot.views import problems as error_views
 from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
@@ -298,7 +296,7 @@ class Pipeline:
                                       RefusedError(f"Only {requester} or an admin can {verb} "
                                                    "this; nothing was changed.",
                                                    detail=f"You have {has}."))
-        state = "confirmed" if confirm else "cancelled"
+        state: State = "confirmed" if confirm else "cancelled"
         if self.confirmations.decide(token, state, actor.user_id):
             self._audit_click(pending, actor, started, "allowed", state)
             if not confirm:

@@ -4,8 +4,6 @@ secrets masked, readable with `/docker audit`, optionally mirrored to an audit c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,7 @@ from bot.services import Services
 from bot.store import AuditRow
 from bot.views.message import Message
 from tests.bot_rig import BotProcess, answer_text
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import MakePipeline
 from tests.slack_standin import SlackStandIn
 from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, wait_for
 
@@ -71,26 +69,23 @@ def test_every_command_is_recorded_with_who_where_decision_outcome_and_duration(
     assert "needs the admin role" in rows(services)[1].message
 
 
-def test_no_password_reaches_the_table_or_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture
-                                                  ) -> None:
-    services = Services.build(make_settings(tmp_path))
-    try:
-        pipeline = Pipeline(services)
-        with caplog.at_level(logging.DEBUG):
-            for text in ("login -u bob -p hunter2 127.0.0.1:5000",
-                         "login --password=hunter2 127.0.0.1:5000",
-                         f"run --rm --label {TEST_LABEL}={RUN_ID} -e DB_PASSWORD=hunter2 "
-                         "dockops-test/busybox true"):
-                pipeline.execute(text, Actor("U0ADMIN", "C0OPS"), RecordingResponder())
-        recorded = rows(services)
-        assert len(recorded) == 3
-        assert all("hunter2" not in f"{r.text} {r.message}" for r in recorded)
-        assert recorded[0].text == f"login -u bob -p {MASK} 127.0.0.1:5000"
-    finally:
-        services.close()
+def test_no_password_reaches_the_table_or_the_log(make_pipeline: MakePipeline,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    run = make_pipeline()
+    with caplog.at_level(logging.DEBUG):
+        for text in ("login -u bob -p hunter2 127.0.0.1:5000",
+                     "login --password=hunter2 127.0.0.1:5000",
+                     f"run --rm --label {TEST_LABEL}={RUN_ID} -e DB_PASSWORD=hunter2 "
+                     "dockops-test/busybox true"):
+            run(text, user="U0ADMIN", source="slack")
+    recorded = rows(run.services)
+    assert len(recorded) == 3
+    assert all("hunter2" not in f"{r.text} {r.message}" for r in recorded)
+    assert recorded[0].text == f"login -u bob -p {MASK} 127.0.0.1:5000"
+    run.close()
     assert "hunter2" not in caplog.text
     # Not in the database files either (the WAL included), in whatever column.
-    for path in (tmp_path / "data").iterdir():
+    for path in run.services.settings.data_dir.iterdir():
         assert b"hunter2" not in path.read_bytes(), path
 
 
@@ -134,15 +129,11 @@ def test_audit_says_when_n_is_out_of_range(run_command) -> None:
 # -- the audit channel --------------------------------------------------------------------
 
 @pytest.fixture
-def audited(tmp_path: Path, slack: SlackStandIn) -> Iterator[Pipeline]:
-    settings = make_settings(tmp_path, ACCESS + '\n[slack]\naudit_channel = "C0AUDIT"\n',
-                             slack_bot_token=slack.bot_token, slack_api_url=slack.api_url)
-    services = Services.build(settings)
-    pipeline = Pipeline(services)
-    yield pipeline
+def audited(make_pipeline: MakePipeline, slack: SlackStandIn) -> Pipeline:
+    pipeline = make_pipeline('\n[slack]\naudit_channel = "C0AUDIT"\n',
+                             slack_bot_token=slack.bot_token, slack_api_url=slack.api_url).pipeline
     assert pipeline.audit_channel is not None
-    pipeline.audit_channel.close()
-    services.close()
+    return pipeline
 
 
 def test_every_command_gets_one_line_in_the_audit_channel(audited: Pipeline,

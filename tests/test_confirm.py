@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.commands import TABLE, parse
-from bot.confirm import ConfirmationRow, Confirmations
 from bot.errors import RefusedError
 from bot.handlers import HANDLERS, PREVIEWS, Context
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
-from bot.services import Services
-from bot.store import AuditRow, Store
+from bot.store import AuditRow, Confirmations, ConfirmationTable, Store
 from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from tests.bot_rig import BotProcess, answer_text
 from tests.confirm_support import rm_command  # noqa: F401  (rm_command: a fixture)
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import ACCESS, MakePipeline
 from tests.slack_standin import SlackStandIn
 from tests.support import RUN_ID, RecordingResponder, container_exists, wait_for
 
@@ -37,15 +35,9 @@ VIEWER = Actor("U0VIEW", "C0OPS")
 Make = Callable[..., docker.models.containers.Container]
 
 
-def make_services(tmp_path: Path, toml: str = CONFIRM_ACCESS) -> Services:
-    return Services.build(make_settings(tmp_path, toml))
-
-
 @pytest.fixture
-def pipeline(tmp_path: Path, rm_command: bool) -> Iterator[Pipeline]:  # noqa: F811
-    services = make_services(tmp_path)
-    yield Pipeline(services)
-    services.close()
+def pipeline(make_pipeline: MakePipeline, rm_command: bool) -> Pipeline:  # noqa: F811
+    return make_pipeline(access=CONFIRM_ACCESS).pipeline
 
 
 @pytest.fixture
@@ -193,11 +185,9 @@ def test_confirming_twice_at_once_acts_once(pipeline: Pipeline, stopped, docker_
 
 
 @pytest.fixture
-def hasty(tmp_path: Path, rm_command: bool) -> Iterator[Pipeline]:  # noqa: F811
+def hasty(make_pipeline: MakePipeline, rm_command: bool) -> Pipeline:  # noqa: F811
     """A pipeline whose confirmations expire after 0.3 s."""
-    services = make_services(tmp_path, CONFIRM_ACCESS + "\n[limits]\nconfirm_ttl_seconds = 0.3\n")
-    yield Pipeline(services)
-    services.close()
+    return make_pipeline("\n[limits]\nconfirm_ttl_seconds = 0.3\n", access=CONFIRM_ACCESS).pipeline
 
 
 def wait_expired(pipeline: Pipeline, token: str) -> None:
@@ -243,7 +233,7 @@ def test_a_preview_that_finds_a_problem_is_the_answer_and_offers_nothing(
     assert outcome.result == "refused" and outcome.token == ""
     assert "stop it first" in responder.text() and buttons(responder.last) == {}
     with pipeline.services.store.session() as session:
-        assert session.scalars(select(ConfirmationRow)).all() == []
+        assert session.scalars(select(ConfirmationTable)).all() == []
     assert container_exists(docker_client, running.id)
 
 
@@ -260,23 +250,21 @@ def test_confirming_applies_the_engine_rules_of_that_moment(pipeline: Pipeline,
     assert container_exists(docker_client, stopped.id)
 
 
-def test_confirming_runs_with_the_confirmers_role_of_that_moment(tmp_path: Path,
-                                                                 rm_command: bool,  # noqa: F811
-                                                                 stopped, docker_client) -> None:
-    before = make_services(tmp_path)
-    outcome = preview(Pipeline(before), f"rm {stopped.name}")
+def test_confirming_runs_with_the_confirmers_role_of_that_moment(
+        tmp_path: Path, make_pipeline: MakePipeline, rm_command: bool,  # noqa: F811
+        stopped, docker_client) -> None:
+    data = str(tmp_path / "shared")
+    before = make_pipeline(access=CONFIRM_ACCESS, dockops_data_dir=data)
+    outcome = preview(before.pipeline, f"rm {stopped.name}")
     before.close()
     # The config changed meanwhile: U0ADMIN is only a viewer now (same database).
-    after = make_services(tmp_path, '[access]\n[access.roles]\nadmin = ["U0BOSS"]\n'
-                                    'viewer = ["U0ADMIN"]\n')
-    try:
-        replace = RecordingResponder()
-        done = Pipeline(after).decide(outcome.token, ADMIN, replace, confirm=True)
-        assert done.result == "refused"
-        assert "rm needs the admin role; you have the viewer role." in replace.text()
-        assert container_exists(docker_client, stopped.id)
-    finally:
-        after.close()
+    after = make_pipeline(access='[access]\n[access.roles]\nadmin = ["U0BOSS"]\n'
+                                 'viewer = ["U0ADMIN"]\n', dockops_data_dir=data)
+    replace = RecordingResponder()
+    done = after.pipeline.decide(outcome.token, ADMIN, replace, confirm=True)
+    assert done.result == "refused"
+    assert "rm needs the admin role; you have the viewer role." in replace.text()
+    assert container_exists(docker_client, stopped.id)
 
 
 def test_an_unknown_token_says_so(pipeline: Pipeline) -> None:

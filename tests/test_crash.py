@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.jobs import records
 from bot.store import Store
+from bot.store import jobs as records
 from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import ACCESS
 from tests.slack_standin import SlackStandIn

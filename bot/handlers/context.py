@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.buttons import Buttons
 from bot.commands.spec import Invocation
 from bot.engine.client import Engine
 from bot.engine.hosts import ALL
@@ -13,6 +12,7 @@ from bot.policy import Actor
 from bot.reply import Responder
 from bot.roles import Role
 from bot.services import Services
+from bot.store import Buttons
 
 # Reads that run on several hosts at once (--host all, --host a,b), answered grouped by host.
 MULTI_HOST_COMMANDS = frozenset({"ps", "images", "system df", "version", "info", "hosts"})

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.engine.updates import normalize_ref
 from bot.errors import UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
-from bot.jobs import records
 from bot.jobs.cron import next_runs
 from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
 from bot.jobs.scheduler import JobScheduler
+from bot.refs import normalize as normalize_ref
 from bot.services import Services
+from bot.store import jobs as records
 from bot.timeparse import parse_duration
 from bot.views import blocks
 from bot.views import jobs as views
@@ -70,8 +70,8 @@ def run_job(ctx: Context) -> Message:
         return views.run_queued(name, job.channel, scheduler.next_run(name))
     report, queued = runner.run(name, trigger="manual")
     if runner.outbox is None:
-        for message in queued:  # no Slack here: the notices are the answer
-            ctx.responder.send(message)
+        for notice in queued:  # no Slack here: the notices are the answer
+            ctx.responder.send(views.render(notice))
     elif scheduler is None:
         runner.outbox.drain_once()  # the console sends at once; a server's sender would
     return views.run_finished(name, report.outcome, report.summary,

@@ -1,5 +1,9 @@
 """The outbox: every job notification is stored first and deleted only once Slack accepted it.
 
+A job queues notice *data* (bot/jobs/notices.py); it becomes a Slack message only here, at
+delivery, through `render` (bot/views/jobs.py). A payload without a kind tag is a Slack
+message already rendered: rows queued before notices were data, or a `Message` queued as is.
+
 Delivery is at-least-once with a window of one message: a message Slack accepted is
 deleted right after the answer arrives, so it is re-sent only if the process dies (or
 the connection drops after Slack processed the post but before its answer came back)
@@ -10,22 +14,28 @@ dir) is retried without duplicates: rows are leased before sending, one sender a
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Float, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from bot import metrics
-from bot.store import Base, Store, utcnow
+from bot.jobs import notices
+from bot.jobs.notices import NoticeData
+from bot.store import Store
+from bot.store import outbox as rows
+from bot.store.outbox import Queued
+
+# The delivery edge: the only place in bot/jobs/ that knows how a notice looks in Slack.
+from bot.views.jobs import render as render_notice
 from bot.views.limits import fit
 from bot.views.message import Message
 
@@ -37,22 +47,6 @@ SLOW_BACKOFF = 3600.0  # Slack said no (not_in_channel...): retry hourly, never 
 POLL_SECONDS = 5.0  # rows another process (the console) queued are seen this fast
 
 
-class OutboxRow(Base):
-    """One notification waiting for Slack."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(512), unique=True)
-    channel: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[str] = mapped_column(Text)  # {"text": ..., "blocks": [...]}
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    due: Mapped[float] = mapped_column(Float, default=0.0, index=True)  # unix seconds
-    leased_until: Mapped[float] = mapped_column(Float, default=0.0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-
-
 @dataclass(frozen=True)
 class DrainResult:
     sent: int
@@ -60,14 +54,32 @@ class DrainResult:
     next_due: float | None  # unix seconds of the earliest waiting row
 
 
-def add(session: Session, channel: str, message: Message, key: str) -> bool:
-    """Queue `message` inside the caller's transaction; False when `key` is already queued."""
-    if session.scalar(select(OutboxRow.id).where(OutboxRow.key == key)) is not None:
-        return False
-    fitted = fit(message)
-    session.add(OutboxRow(key=key, channel=channel, due=time.time(),
-                          payload=json.dumps({"text": fitted.text, "blocks": list(fitted.blocks)})))
-    return True
+Render = Callable[[NoticeData], Message]
+
+
+def add(session: Session, channel: str, item: NoticeData | Message, key: str) -> bool:
+    """Queue `item` inside the caller's transaction; False when `key` is already queued."""
+    return rows.queue(session, channel, payload(item), key)
+
+
+def payload(item: NoticeData | Message) -> dict[str, Any]:
+    """What the row stores: a notice as data with its kind tag, a message as Slack JSON."""
+    if isinstance(item, Message):
+        fitted = fit(item)
+        return {"text": fitted.text, "blocks": list(fitted.blocks)}
+    return notices.encode(item)
+
+
+def slack_body(stored: dict[str, Any], render: Render = render_notice) -> tuple[str, list[Any]]:
+    """The text and blocks to post for a stored payload, rendered now if it is a notice.
+
+    A payload without a kind tag is passed through: it is Slack JSON (a row queued before
+    notices were data, or a Message queued as is).
+    """
+    if not notices.is_notice(stored):
+        return stored["text"], list(stored.get("blocks") or [])
+    message = fit(render(notices.decode(stored)))
+    return message.text, list(message.blocks)
 
 
 def plain_client(client: WebClient) -> WebClient:
@@ -82,8 +94,10 @@ def plain_client(client: WebClient) -> WebClient:
 class Outbox:
     """Queue notifications and deliver them to Slack in order, surviving outages and restarts."""
 
-    def __init__(self, store: Store, client: WebClient | None) -> None:
+    def __init__(self, store: Store, client: WebClient | None,
+                 render: Render = render_notice) -> None:
         self.store = store
+        self.render = render
         self.client = plain_client(client) if client is not None else None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -94,11 +108,11 @@ class Outbox:
     def can_send(self) -> bool:
         return self.client is not None
 
-    def enqueue(self, channel: str, message: Message, key: str) -> bool:
-        """Queue one message (its own transaction) and wake the sender."""
+    def enqueue(self, channel: str, item: NoticeData | Message, key: str) -> bool:
+        """Queue one notice or message (its own transaction) and wake the sender."""
         try:
             with self.store.session.begin() as session:
-                added = add(session, channel, message, key)
+                added = add(session, channel, item, key)
         except IntegrityError:  # the same key queued at the same moment elsewhere
             added = False
         self.notify()
@@ -110,15 +124,13 @@ class Outbox:
         self._wake.set()
 
     def depth(self) -> int:
-        with Session(self.store.engine) as session:
-            return int(session.scalar(select(func.count(OutboxRow.id))) or 0)
+        return rows.depth(self.store)
 
     def update_gauge(self) -> None:
         metrics.OUTBOX_DEPTH.set(self.depth())
 
-    def pending(self) -> list[OutboxRow]:
-        with Session(self.store.engine) as session:
-            return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+    def pending(self) -> list[Queued]:
+        return rows.queued(self.store)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -129,7 +141,7 @@ class Outbox:
         sent = 0
         with self._drain_lock:
             while not self._stop.is_set():
-                row = self._lease_next()
+                row = rows.lease_next(self.store, LEASE_SECONDS)
                 if row is None:
                     break
                 outcome = self._send(row)
@@ -137,34 +149,22 @@ class Outbox:
                     sent += 1
                 elif outcome == "stop":
                     break
-        waiting, next_due = self._waiting()
+        waiting, next_due = rows.waiting(self.store)
         metrics.OUTBOX_DEPTH.set(waiting)
         return DrainResult(sent, waiting, next_due)
 
-    def _lease_next(self) -> OutboxRow | None:
-        """The oldest row of a channel whose oldest row is due: each channel reads in order."""
-        now = time.time()
-        with self.store.session.begin() as session:
-            heads: dict[str, OutboxRow] = {}
-            for row in session.scalars(select(OutboxRow).order_by(OutboxRow.id)):
-                heads.setdefault(row.channel, row)
-            ready = [row for row in heads.values() if row.due <= now and row.leased_until < now]
-            if not ready:
-                return None
-            row = min(ready, key=lambda r: r.id)
-            # Another process may lease the same row at the same moment: the UPDATE decides.
-            claimed = session.execute(
-                update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.leased_until < now)
-                .values(leased_until=now + LEASE_SECONDS))
-            return row if claimed.rowcount == 1 else None
-
-    def _send(self, row: OutboxRow) -> str:
+    def _send(self, row: Queued) -> str:
         """'sent', 'later' (this row waits, others may go) or 'stop' (everything waits)."""
         assert self.client is not None
-        body = json.loads(row.payload)
         try:
-            self.client.chat_postMessage(channel=row.channel, text=body["text"],
-                                         blocks=body["blocks"] or None, unfurl_links=False)
+            text, blocks = slack_body(row.payload, self.render)
+        except Exception as exc:  # a kind this version cannot read, a view that failed
+            log.exception("cannot render notification %s", row.key)
+            self._postpone(row, SLOW_BACKOFF, f"cannot render: {exc}")  # kept, never dropped
+            return "later"
+        try:
+            self.client.chat_postMessage(channel=row.channel, text=text, blocks=blocks or None,
+                                         unfurl_links=False)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
@@ -182,27 +182,12 @@ class Outbox:
         except Exception as exc:  # network: URLError, timeouts, resets
             self._postpone(row, _backoff(row.attempts), f"network: {exc}")
             return "stop"
-        self._delete(row.id)
+        rows.remove(self.store, row.id)
         return "sent"
 
-    def _delete(self, row_id: int) -> None:
-        with self.store.session.begin() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is not None:
-                session.delete(row)
-
-    def _postpone(self, row: OutboxRow, seconds: float, error: str) -> None:
+    def _postpone(self, row: Queued, seconds: float, error: str) -> None:
         log.info("notification %s waits %.1fs: %s", row.key, seconds, error)
-        with self.store.session.begin() as session:
-            session.execute(update(OutboxRow).where(OutboxRow.id == row.id).values(
-                attempts=OutboxRow.attempts + 1, due=time.time() + seconds, leased_until=0.0,
-                last_error=error[:500]))
-
-    def _waiting(self) -> tuple[int, float | None]:
-        with Session(self.store.engine) as session:
-            count = int(session.scalar(select(func.count(OutboxRow.id))) or 0)
-            due = session.scalar(select(func.min(OutboxRow.due)))
-        return count, due
+        rows.postpone(self.store, row.id, seconds, error)
 
     # -- the background sender ------------------------------------------------------------
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from bot.engine import prune as engine_prune
 from bot.engine import system
 from bot.engine.client import Engine
+from bot.engine.results import PruneImage
 from bot.errors import DockopsError
+from bot.jobs.notices import HostFailed, PrunedImage, PruneDryRun, PruneReport, RefusedImage
 from bot.jobs.report import JobContext, JobReport, Notice
-from bot.timeparse import parse_duration
-from bot.views import jobs as views
-from bot.views.format import size
+from bot.views.format import size  # the summary is a sentence for `jobs history`
 
 
 def images_size(engine: Engine) -> int:
@@ -19,24 +19,32 @@ def images_size(engine: Engine) -> int:
     return next((row.size for row in rows if row.kind == "Images"), 0)
 
 
+def _pruned(images: tuple[PruneImage, ...]) -> tuple[PrunedImage, ...]:
+    return tuple(PrunedImage(image.label, image.size) for image in images)
+
+
 def prune_host(ctx: JobContext, host: str) -> tuple[Notice, str, bool]:
     """Plan and (unless dry_run) carry out the prune on one host: its notice and summary."""
-    job = ctx.job
+    job = ctx.prune_job
     engine = ctx.services.hosts.get(host)
-    until = parse_duration(job.until) if job.until else None
+    until = job.until
     plan = engine_prune.plan_prune(engine, all=job.all, until=until, labels=job.labels,
                                    keep=job.keep)
     key = f"{job.name}:{host}:run:{ctx.run_id}"
     if job.dry_run:
         summary = f"dry run: would remove {len(plan.images)} image(s), up to {size(plan.total_bytes)}"
-        return Notice(key, views.prune_dry_run(job.name, host, plan)), summary, True
+        notice = PruneDryRun(job.name, host, _pruned(plan.images), plan.total_bytes,
+                             len(plan.skipped))
+        return Notice(key, notice), summary, True
     before = images_size(engine)
     result = engine_prune.execute_prune(engine, plan)
     after = images_size(engine)
     summary = (f"removed {len(result.removed)} image(s), reclaimed {size(before - after)}"
                + (f", {len(result.failed)} refused" if result.failed else ""))
-    return (Notice(key, views.prune_report(job.name, host, plan, result, before, after)),
-            summary, not result.failed)
+    report = PruneReport(job.name, host, _pruned(result.removed),
+                         tuple(RefusedImage(image.label, reason) for image, reason in result.failed),
+                         len(plan.skipped), before, after)
+    return Notice(key, report), summary, not result.failed
 
 
 def run(ctx: JobContext) -> JobReport:
@@ -50,7 +58,7 @@ def run(ctx: JobContext) -> JobReport:
             notice, summary, host_ok = prune_host(ctx, host)
         except DockopsError as exc:
             notice = Notice(f"{ctx.job.name}:{host}:host-failed:{ctx.run_id}",
-                            views.host_failed(ctx.job.name, host, exc.message))
+                            HostFailed(ctx.job.name, host, exc.message))
             summary, host_ok = f"{host}: {exc.message}", False
         notices.append(notice)
         summaries.append(summary if len(hosts) == 1 else f"{host}: {summary}")

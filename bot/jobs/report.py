@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.config import JobConfig
+from bot.config import JobConfig, PruneJobConfig, UpdateJobConfig
+from bot.jobs.notices import NoticeData
 from bot.services import Services
-from bot.views.message import Message
 
 
 @dataclass(frozen=True)
 class Notice:
-    """One Slack message a job wants delivered.
+    """One notice a job wants delivered, under a key that queues it at most once.
 
     `seen` is a (image, marker) pair recorded in the same transaction that queues the
-    message: a notice whose marker is already recorded is not queued again.
-    `forget` drops a marker (a registry that answers again may fail again later).
+    notice: a notice whose marker is already recorded is not queued again.
+    `forget` (on the report) drops a marker (a registry that answers again may fail again).
     """
 
     key: str
-    message: Message
+    data: NoticeData
     seen: tuple[str, str] | None = None
 
 
@@ -40,3 +40,17 @@ class JobContext:
     run_id: int
     trigger: str = "schedule"
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prune_job(self) -> PruneJobConfig:
+        """The config of a prune job (the runner picks the job's code by its type)."""
+        if not isinstance(self.job, PruneJobConfig):
+            raise TypeError(f"job {self.job.name} is not a prune job")
+        return self.job
+
+    @property
+    def update_job(self) -> UpdateJobConfig:
+        """The config of an update job (the runner picks the job's code by its type)."""
+        if not isinstance(self.job, UpdateJobConfig):
+            raise TypeError(f"job {self.job.name} is not an update job")
+        return self.job

@@ -13,13 +13,13 @@ import uuid
 from bot import metrics
 from bot.config import JobConfig
 from bot.errors import DockopsError, UsageError
-from bot.jobs import outbox as outbox_rows
-from bot.jobs import records
 from bot.jobs.lock import FileLock
+from bot.jobs.notices import JobFailed, NoticeData, encode
 from bot.jobs.outbox import Outbox
 from bot.jobs.report import JobContext, JobReport, Notice
 from bot.services import Services
-from bot.views.message import Message
+from bot.store import jobs as records
+from bot.store import outbox as outbox_rows
 
 log = logging.getLogger("dockops.jobs")
 
@@ -60,8 +60,8 @@ class JobRunner:
         known = ", ".join(j.name for j in self.jobs) or "none are configured"
         raise UsageError(f"No job named `{name}`.", detail=f"Jobs: {known} (`/docker jobs`).")
 
-    def run(self, name: str, trigger: str = "manual") -> tuple[JobReport, list[Message]]:
-        """Run the job now; the report and the messages it queued (or would have)."""
+    def run(self, name: str, trigger: str = "manual") -> tuple[JobReport, list[NoticeData]]:
+        """Run the job now; the report and the notices it queued (or would have)."""
         job = self.job(name)
         lock = FileLock(self.services.settings.data_dir / "locks" / f"job-{name}.lock")
         if not lock.acquire():
@@ -75,7 +75,7 @@ class JobRunner:
         finally:
             lock.release()
 
-    def _run_locked(self, job: JobConfig, trigger: str) -> tuple[JobReport, list[Message]]:
+    def _run_locked(self, job: JobConfig, trigger: str) -> tuple[JobReport, list[NoticeData]]:
         store = self.services.store
         run_id = records.start_run(store, job.name, trigger)
         started = time.monotonic()
@@ -109,27 +109,23 @@ class JobRunner:
 
     @staticmethod
     def _failure_notice(job: JobConfig, run_id: int, exc: DockopsError) -> Notice:
-        from bot.views import jobs as views
+        return Notice(f"{job.name}:failed:{run_id}", JobFailed(job.name, exc.message, exc.detail))
 
-        return Notice(f"{job.name}:failed:{run_id}", views.job_failed(job.name, exc))
-
-    def deliver(self, job: JobConfig, report: JobReport) -> list[Message]:
-        """Queue each new notice with its seen-marker in one transaction; the messages queued."""
-        queued: list[Message] = []
+    def deliver(self, job: JobConfig, report: JobReport) -> list[NoticeData]:
+        """Queue each new notice with its seen-marker in one transaction; the notices queued."""
+        queued: list[NoticeData] = []
         with self.services.store.session.begin() as session:
             for image, marker in report.forget:
-                row = session.get(records.SeenDigestRow, (job.name, image, marker))
-                if row is not None:
-                    session.delete(row)
+                records.forget_seen(session, job.name, image, marker)
         for notice in report.notices:
             with self.services.store.session.begin() as session:
                 if notice.seen and records.was_seen(session, job.name, *notice.seen):
                     continue
                 if self.outbox is not None:
-                    outbox_rows.add(session, job.channel, notice.message, notice.key)
+                    outbox_rows.queue(session, job.channel, encode(notice.data), notice.key)
                 if notice.seen:
                     records.mark_seen(session, job.name, *notice.seen)
-            queued.append(notice.message)
+            queued.append(notice.data)
         if self.outbox is not None and queued:
             self.outbox.notify()
         return queued

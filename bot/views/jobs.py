@@ -1,22 +1,42 @@
-"""Scheduled jobs as messages: update notices with buttons, prune reports, job lists."""
+"""Scheduled jobs as messages: update notices with buttons, prune reports, job lists.
+
+`render(notice)` turns a job's notice (bot/jobs/notices.py) into the message the outbox
+posts; it runs at delivery, so a queued notice reads as the view says when it is sent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import DockopsError
+from bot.jobs.notices import (
+    PULL_ACTION,
+    RECREATE_ACTION,
+    SNOOZE_ACTION,
+    CheckedImage,
+    CheckFailed,
+    HostFailed,
+    JobFailed,
+    NoticeButtons,
+    NoticeData,
+    PrunedImage,
+    PruneDryRun,
+    PruneReport,
+    Pulled,
+    PullFailed,
+    Recreated,
+    RefusedImage,
+    UpdateAvailable,
+    UpdateSummary,
+)
 from bot.views import blocks
 from bot.views.format import ago, size, table
 from bot.views.limits import SNIPPET_CHARS
 from bot.views.message import Message
 
-PULL_ACTION = "dockops.update.pull"
-RECREATE_ACTION = "dockops.update.recreate"
-SNOOZE_ACTION = "dockops.update.snooze"
-
+if TYPE_CHECKING:
+    from bot.store import JobRun
 
 def short_digest(digest: str) -> str:
     return digest[:19] if digest else "none"
@@ -35,16 +55,34 @@ def _code_lines(lines: Sequence[str], limit: int = SNIPPET_CHARS) -> str:
     return "\n".join(shown)
 
 
+def render(notice: NoticeData) -> Message:
+    """The Slack message for a job's notice."""
+    match notice:
+        case UpdateAvailable():
+            return update_available(notice.job, notice.host, notice.ref, notice.old, notice.new,
+                                    notice.containers, notice.buttons)
+        case Pulled():
+            return pulled(notice)
+        case Recreated():
+            return recreated(notice)
+        case PullFailed():
+            return pull_failed(notice)
+        case CheckFailed():
+            return check_failed(notice)
+        case HostFailed():
+            return host_failed(notice)
+        case UpdateSummary():
+            return update_summary(notice)
+        case PruneDryRun():
+            return prune_dry_run(notice)
+        case PruneReport():
+            return prune_report(notice)
+        case JobFailed():
+            return job_failed(notice)
+    raise TypeError(f"no view for {type(notice).__name__}")
+
+
 # -- update job ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class NoticeButtons:
-    """The tokens of an update notice's buttons (bot/buttons.py); each runs a stored command."""
-
-    pull: str
-    recreate: str
-    snooze: str
-
 
 def update_available(job: str, host: str, ref: str, old: str, new: str,
                      containers: Sequence[str], tokens: NoticeButtons) -> Message:
@@ -70,32 +108,41 @@ def update_available(job: str, host: str, ref: str, old: str, new: str,
                    blocks=tuple(parts))
 
 
-def pulled(job: str, host: str, ref: str, old: str, new: str,
-           stale: Sequence[str]) -> Message:
-    text = f":arrow_down: Pulled `{ref}` on {host}: `{short_digest(old)}` -> `{short_digest(new)}`."
-    if stale:
-        text += (f"\nStill on the old image: {', '.join(f'`{c}`' for c in stale)} "
+def pulled(notice: Pulled) -> Message:
+    text = (f":arrow_down: Pulled `{notice.ref}` on {notice.host}: `{short_digest(notice.old)}` "
+            f"-> `{short_digest(notice.new)}`.")
+    if notice.stale:
+        text += (f"\nStill on the old image: {', '.join(f'`{c}`' for c in notice.stale)} "
                  "(recreate them to switch).")
     return Message(text=text.replace("`", ""), blocks=(blocks.section(text),
-                                                       blocks.context(f"Job `{job}`")))
+                                                       blocks.context(f"Job `{notice.job}`")))
 
 
 class RecreateLike(Protocol):
-    container: str
-    ok: bool
-    rolled_back: bool
-    reason: str
-    log_tail: str
-    started: bool
+    """How one container's recreation went (read-only: engine results are frozen)."""
+
+    @property
+    def container(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def rolled_back(self) -> bool: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def log_tail(self) -> str: ...
+    @property
+    def started(self) -> bool: ...
 
 
-def recreated(job: str, host: str, ref: str, old: str, new: str,
-              results: Sequence[RecreateLike]) -> Message:
+def recreated(notice: Recreated) -> Message:
+    results = notice.results
     good = [r for r in results if r.ok]
     bad = [r for r in results if not r.ok]
     icon = ":white_check_mark:" if not bad else ":warning:"
-    head = (f"{icon} `{ref}` on {host}: pulled `{short_digest(old)}` -> `{short_digest(new)}`, "
-            f"{len(good)} container(s) recreated" + (f", {len(bad)} rolled back" if bad else ""))
+    head = (f"{icon} `{notice.ref}` on {notice.host}: pulled `{short_digest(notice.old)}` -> "
+            f"`{short_digest(notice.new)}`, {len(good)} container(s) recreated"
+            + (f", {len(bad)} rolled back" if bad else ""))
     parts: list[dict[str, Any]] = [blocks.section(head)]
     if good:
         parts.append(blocks.section("Now on the new image: " + ", ".join(
@@ -109,84 +156,88 @@ def recreated(job: str, host: str, ref: str, old: str, new: str,
             parts.append(blocks.code(result.log_tail, 1200))
     if not results:
         parts.append(blocks.context("No container uses this image."))
-    parts.append(blocks.context(f"Job `{job}`"))
+    parts.append(blocks.context(f"Job `{notice.job}`"))
     return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not bad)
 
 
-def action_failed(job: str, ref: str, action: str, error: str) -> Message:
-    text = f":x: Could not {action} `{ref}`: {error}"
+def pull_failed(notice: PullFailed) -> Message:
+    text = f":x: Could not pull `{notice.ref}`: {notice.error}"
     return Message(text=text.replace("`", ""), ok=False,
-                   blocks=(blocks.section(text), blocks.context(f"Job `{job}`")))
+                   blocks=(blocks.section(text), blocks.context(f"Job `{notice.job}`")))
 
 
-def check_failed(job: str, host: str, ref: str, error: str) -> Message:
-    text = (f":warning: Could not check `{ref}` on {host} for updates: {error}\n"
-            "The other images were checked; this one is tried again on the next run "
-            "(you hear again only after it worked once).")
+def check_failed(notice: CheckFailed) -> Message:
+    text = (f":warning: Could not check `{notice.ref}` on {notice.host} for updates: "
+            f"{notice.error}\nThe other images were checked; this one is tried again on the next "
+            "run (you hear again only after it worked once).")
     return Message(text=text.replace("`", ""), ok=False,
-                   blocks=(blocks.section(text), blocks.context(f"Job `{job}`")))
+                   blocks=(blocks.section(text), blocks.context(f"Job `{notice.job}`")))
 
 
-def host_failed(job: str, host: str, error: str) -> Message:
-    text = f":x: Job `{job}` could not work on host `{host}`: {error}"
+def host_failed(notice: HostFailed) -> Message:
+    text = f":x: Job `{notice.job}` could not work on host `{notice.host}`: {notice.error}"
     return Message(text=text.replace("`", ""), ok=False, blocks=(blocks.section(text),))
 
 
-def update_summary(job: str, rows: Sequence[tuple[str, str, str]], summary: str) -> Message:
+def _state(image: CheckedImage) -> str:
+    if image.error:
+        return f"check failed: {image.error}"
+    return "new digest " + short_digest(image.new) if image.new else "up to date"
+
+
+def update_summary(notice: UpdateSummary) -> Message:
+    rows = [(image.host, image.ref, _state(image)) for image in notice.images]
     body = table(("HOST", "IMAGE", "STATE"), rows) if rows else "(nothing watched)"
-    return Message(text=f"Update check {job}: {summary}",
-                   blocks=(blocks.section(f"*Update check `{job}`*: {summary}"),
+    return Message(text=f"Update check {notice.job}: {notice.summary}",
+                   blocks=(blocks.section(f"*Update check `{notice.job}`*: {notice.summary}"),
                            blocks.code(body)))
 
 
 # -- prune job ----------------------------------------------------------------------------
 
-class PruneImageLike(Protocol):
-    label: str
-    size: int
-    reason: str
-
-
-def _image_lines(images: Sequence[PruneImageLike]) -> list[str]:
+def _image_lines(images: Sequence[PrunedImage]) -> list[str]:
     return [f"{image.label}  {size(image.size)}" for image in images]
 
 
-def prune_dry_run(job: str, host: str, plan: Any) -> Message:
-    head = (f":mag: Dry run of `{job}` on {host}: would remove {len(plan.images)} image(s), "
-            f"up to {size(plan.total_bytes)}.")
+def prune_dry_run(notice: PruneDryRun) -> Message:
+    head = (f":mag: Dry run of `{notice.job}` on {notice.host}: would remove "
+            f"{len(notice.images)} image(s), up to {size(notice.total_bytes)}.")
     parts = [blocks.section(head)]
-    if plan.images:
-        parts.append(blocks.code(_code_lines(_image_lines(plan.images))))
-    if plan.skipped:
-        parts.append(blocks.context(f"{len(plan.skipped)} image(s) kept (in use or by `keep`)."))
+    if notice.images:
+        parts.append(blocks.code(_code_lines(_image_lines(notice.images))))
+    if notice.kept:
+        parts.append(blocks.context(f"{notice.kept} image(s) kept (in use or by `keep`)."))
     parts.append(blocks.context("Nothing was removed: the job has `dry_run = true`."))
     return Message(text=head.replace("`", ""), blocks=tuple(parts))
 
 
-def prune_report(job: str, host: str, plan: Any, result: Any, before: int,
-                 after: int) -> Message:
-    reclaimed = max(0, before - after)
-    icon = ":broom:" if not result.failed else ":warning:"
-    head = (f"{icon} `{job}` on {host}: removed {len(result.removed)} image(s), "
+def _refused_lines(images: Sequence[RefusedImage]) -> list[str]:
+    return [f"{image.label}: {image.reason}" for image in images]
+
+
+def prune_report(notice: PruneReport) -> Message:
+    reclaimed = max(0, notice.before - notice.after)
+    icon = ":broom:" if not notice.refused else ":warning:"
+    head = (f"{icon} `{notice.job}` on {notice.host}: removed {len(notice.removed)} image(s), "
             f"reclaimed {size(reclaimed)}.")
     parts = [blocks.section(head),
-             *blocks.fields([("Images before", size(before)), ("Images after", size(after)),
+             *blocks.fields([("Images before", size(notice.before)),
+                             ("Images after", size(notice.after)),
                              ("Reclaimed", size(reclaimed)),
-                             ("Kept", f"{len(plan.skipped)} (in use or by `keep`)")])]
-    if result.removed:
-        parts.append(blocks.code(_code_lines(_image_lines(result.removed))))
-    if result.failed:
-        lines = [f"{image.label}: {reason}" for image, reason in result.failed]
+                             ("Kept", f"{notice.kept} (in use or by `keep`)")])]
+    if notice.removed:
+        parts.append(blocks.code(_code_lines(_image_lines(notice.removed))))
+    if notice.refused:
         parts.append(blocks.section("*The engine refused to remove:*"))
-        parts.append(blocks.code(_code_lines(lines)))
-    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not result.failed)
+        parts.append(blocks.code(_code_lines(_refused_lines(notice.refused))))
+    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not notice.refused)
 
 
-def job_failed(job: str, exc: DockopsError) -> Message:
-    text = f":x: Job `{job}` failed: {exc.message}"
+def job_failed(notice: JobFailed) -> Message:
+    text = f":x: Job `{notice.job}` failed: {notice.error}"
     parts = [blocks.section(text)]
-    if exc.detail:
-        parts.append(blocks.context(exc.detail))
+    if notice.detail:
+        parts.append(blocks.context(notice.detail))
     return Message(text=text.replace("`", ""), blocks=tuple(parts), ok=False)
 
 
@@ -217,7 +268,7 @@ def last_result(outcome: str, summary: str, finished: datetime | None) -> str:
     return f"{outcome} {ago(finished)}: {summary}"[:80] if finished else f"{outcome} (running)"
 
 
-def history(name: str, runs: Sequence[Any]) -> Message:
+def history(name: str, runs: Sequence[JobRun]) -> Message:
     if not runs:
         return Message(text=f"Job {name} has not run yet.",
                        blocks=(blocks.section(f"Job `{name}` has not run yet."),))

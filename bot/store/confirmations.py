@@ -6,17 +6,20 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Float, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.store import Base, Store
+from bot.store.base import Base, rows_changed
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
 
 State = Literal["pending", "confirmed", "cancelled", "expired"]
 
 
-class ConfirmationRow(Base):
+class ConfirmationTable(Base):
     """A destructive command waiting for its requester (or an admin) to confirm it."""
 
     __tablename__ = "confirmations"
@@ -64,7 +67,7 @@ class Pending:
         return self.expires - self.created
 
 
-def _pending(row: ConfirmationRow) -> Pending:
+def _pending(row: ConfirmationTable) -> Pending:
     pinned = tuple(json.loads(row.pinned)) if row.pinned else None
     return Pending(row.token, row.requester, row.source, row.channel, row.command, row.text,
                    row.host, row.created, row.expires, row.state, row.decided_by, row.decided_at,
@@ -80,7 +83,7 @@ class Confirmations:
     def open(self, *, requester: str, source: str, channel: str, command: str, text: str,
              host: str, ttl_seconds: float, pinned: list[str] | None = None) -> Pending:
         now = time.time()
-        row = ConfirmationRow(token=secrets.token_urlsafe(16), requester=requester, source=source,
+        row = ConfirmationTable(token=secrets.token_urlsafe(16), requester=requester, source=source,
                               channel=channel, command=command, text=text, host=host, created=now,
                               expires=now + ttl_seconds, state="pending",
                               pinned=json.dumps(pinned) if pinned is not None else "")
@@ -90,7 +93,7 @@ class Confirmations:
 
     def get(self, token: str) -> Pending | None:
         with self.store.session() as session:
-            row = session.get(ConfirmationRow, token)
+            row = session.get(ConfirmationTable, token)
             return _pending(row) if row else None
 
     def decide(self, token: str, state: State, by: str) -> bool:
@@ -100,20 +103,20 @@ class Confirmations:
         of two clicks racing, exactly one sees a changed row.
         """
         now = time.time()
-        query = update(ConfirmationRow).where(ConfirmationRow.token == token,
-                                              ConfirmationRow.state == "pending")
+        query = update(ConfirmationTable).where(ConfirmationTable.token == token,
+                                              ConfirmationTable.state == "pending")
         if state == "expired":
-            query = query.where(ConfirmationRow.expires <= now)
+            query = query.where(ConfirmationTable.expires <= now)
         else:
-            query = query.where(ConfirmationRow.expires > now)
+            query = query.where(ConfirmationTable.expires > now)
         with self.store.session.begin() as session:
-            result = session.execute(query.values(state=state, decided_by=by, decided_at=now))
-            return result.rowcount == 1
+            return rows_changed(session, query.values(state=state, decided_by=by,
+                                                      decided_at=now)) == 1
 
     def overdue(self, now: float | None = None) -> list[Pending]:
         """Pending confirmations past their deadline, not yet marked expired."""
         moment = now if now is not None else time.time()
-        query = select(ConfirmationRow).where(ConfirmationRow.state == "pending",
-                                              ConfirmationRow.expires <= moment)
+        query = select(ConfirmationTable).where(ConfirmationTable.state == "pending",
+                                              ConfirmationTable.expires <= moment)
         with self.store.session() as session:
             return [_pending(row) for row in session.scalars(query)]

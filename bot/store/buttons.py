@@ -11,14 +11,18 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Float, String, Text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.store import Base, Store
+from bot.store.base import Base, rows_changed
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
 
 
-class ButtonRow(Base):
+class ButtonTable(Base):
     """One button sent to Slack: what its click runs, until when, and who used it."""
 
     __tablename__ = "buttons"
@@ -50,7 +54,7 @@ class Button:
         return (now if now is not None else time.time()) >= self.expires
 
 
-def _button(row: ButtonRow) -> Button:
+def _button(row: ButtonTable) -> Button:
     return Button(row.token, row.action_id, row.command, row.channel, row.issued_by, row.expires,
                   row.used_by)
 
@@ -65,7 +69,7 @@ class Buttons:
               issued_by: str = "") -> str:
         """A new token for a button with `action_id` whose click runs `command`."""
         now = time.time()
-        row = ButtonRow(token=secrets.token_urlsafe(16), action_id=action_id, command=command,
+        row = ButtonTable(token=secrets.token_urlsafe(16), action_id=action_id, command=command,
                         channel=channel, issued_by=issued_by, created=now,
                         expires=now + ttl_seconds)
         with self.store.session.begin() as session:
@@ -76,7 +80,7 @@ class Buttons:
         if not token or len(token) > 64:
             return None
         with self.store.session() as session:
-            row = session.get(ButtonRow, token)
+            row = session.get(ButtonTable, token)
             return _button(row) if row else None
 
     def use(self, token: str, by: str) -> bool:
@@ -86,9 +90,9 @@ class Buttons:
         exactly one sees a changed row.
         """
         now = time.time()
-        query = (update(ButtonRow)
-                 .where(ButtonRow.token == token, ButtonRow.used_at == 0.0,
-                        ButtonRow.expires > now)
+        query = (update(ButtonTable)
+                 .where(ButtonTable.token == token, ButtonTable.used_at == 0.0,
+                        ButtonTable.expires > now)
                  .values(used_by=by, used_at=now))
         with self.store.session.begin() as session:
-            return session.execute(query).rowcount == 1
+            return rows_changed(session, query) == 1

@@ -1,18 +1,21 @@
-"""What the jobs remember: each run, the digests already announced, and snoozes."""
+"""What the jobs remember: each run, the digests (and failures) already announced, snoozes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.store import Base, Store, utcnow
+from bot.store.base import Base, aware, utcnow
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
 
 
-class JobRunRow(Base):
-    """One run of a job: when, why (schedule, manual, button), how it ended, and a summary."""
-
+class JobRunTable(Base):
     __tablename__ = "job_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -24,8 +27,8 @@ class JobRunRow(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
 
 
-class SeenDigestRow(Base):
-    """A registry digest already announced for an image: never announced twice."""
+class SeenDigestTable(Base):
+    """A registry digest (or a failure marker) already announced for an image: told once."""
 
     __tablename__ = "seen_digests"
 
@@ -35,7 +38,7 @@ class SeenDigestRow(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SnoozeRow(Base):
+class SnoozeTable(Base):
     """An image whose update announcements wait until `until` (the Snooze 24h button)."""
 
     __tablename__ = "update_snoozes"
@@ -45,14 +48,22 @@ class SnoozeRow(Base):
     by: Mapped[str] = mapped_column(String(64), default="")
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a job: when, why (schedule, manual), how it ended, and a summary."""
+
+    id: int
+    job: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str  # running | ok | error | skipped
+    summary: str
 
 
 def start_run(store: Store, job: str, trigger: str) -> int:
     with store.session.begin() as session:
-        row = JobRunRow(job=job, trigger=trigger, outcome="running")
+        row = JobRunTable(job=job, trigger=trigger, outcome="running")
         session.add(row)
         session.flush()
         return row.id
@@ -60,51 +71,58 @@ def start_run(store: Store, job: str, trigger: str) -> int:
 
 def finish_run(store: Store, run_id: int, outcome: str, summary: str) -> None:
     with store.session.begin() as session:
-        row = session.get(JobRunRow, run_id)
+        row = session.get(JobRunTable, run_id)
         if row is not None:
             row.outcome, row.summary, row.finished_at = outcome, summary[:4000], utcnow()
 
 
-def recent_runs(store: Store, job: str, limit: int = 10) -> list[JobRunRow]:
-    query = select(JobRunRow).where(JobRunRow.job == job).order_by(JobRunRow.id.desc()).limit(limit)
+def recent_runs(store: Store, job: str, limit: int = 10) -> list[JobRun]:
+    """The job's newest runs first."""
+    query = (select(JobRunTable).where(JobRunTable.job == job)
+             .order_by(JobRunTable.id.desc()).limit(limit))
     with Session(store.engine) as session:
-        rows = list(session.scalars(query))
-    for row in rows:
-        row.started_at = _aware(row.started_at)
-        row.finished_at = _aware(row.finished_at) if row.finished_at else None
-    return rows
+        return [JobRun(row.id, row.job, row.trigger, aware(row.started_at),
+                       aware(row.finished_at) if row.finished_at else None, row.outcome,
+                       row.summary) for row in session.scalars(query)]
 
 
-def last_run(store: Store, job: str) -> JobRunRow | None:
+def last_run(store: Store, job: str) -> JobRun | None:
     runs = recent_runs(store, job, 1)
     return runs[0] if runs else None
 
 
-def was_seen(session: Session, job: str, image: str, digest: str) -> bool:
-    return session.get(SeenDigestRow, (job, image, digest)) is not None
+def was_seen(session: Session, job: str, image: str, marker: str) -> bool:
+    return session.get(SeenDigestTable, (job, image, marker)) is not None
 
 
-def mark_seen(session: Session, job: str, image: str, digest: str) -> None:
-    session.merge(SeenDigestRow(job=job, image=image, digest=digest))
+def mark_seen(session: Session, job: str, image: str, marker: str) -> None:
+    session.merge(SeenDigestTable(job=job, image=image, digest=marker))
+
+
+def forget_seen(session: Session, job: str, image: str, marker: str) -> None:
+    """Drop a marker, so the next failure (or digest) is announced again."""
+    row = session.get(SeenDigestTable, (job, image, marker))
+    if row is not None:
+        session.delete(row)
 
 
 def snoozed_until(store: Store, image: str, now: datetime | None = None) -> datetime | None:
     """When the image's snooze ends, or None when it is not snoozed."""
     with Session(store.engine) as session:
-        row = session.get(SnoozeRow, image)
+        row = session.get(SnoozeTable, image)
     if row is None:
         return None
-    until = _aware(row.until)
+    until = aware(row.until)
     return until if until > (now or datetime.now(UTC)) else None
 
 
 def snooze(store: Store, image: str, by: str, hours: float = 24) -> datetime:
     until = datetime.now(UTC) + timedelta(hours=hours)
     with store.session.begin() as session:
-        session.merge(SnoozeRow(image=image, until=until, by=by))
+        session.merge(SnoozeTable(image=image, until=until, by=by))
     return until
 
 
 def forget_snooze(store: Store, image: str) -> None:
     with store.session.begin() as session:
-        session.execute(delete(SnoozeRow).where(SnoozeRow.image == image))
+        session.execute(delete(SnoozeTable).where(SnoozeTable.image == image))

@@ -1,0 +1,37 @@
+"""Signed Slack requests already served, kept until their signature could no longer pass."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Float, String, delete, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.base import Base
+
+if TYPE_CHECKING:
+    from bot.store.database import Store
+
+
+class ReplayKeyTable(Base):
+    __tablename__ = "replay_keys"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
+def replay_keys(store: Store, now: float) -> dict[str, float]:
+    """The remembered signed requests that could still pass: key -> expiry."""
+    query = select(ReplayKeyTable).where(ReplayKeyTable.expires_at >= now)
+    with store.session() as session:
+        return {row.key: row.expires_at for row in session.scalars(query)}
+
+
+def remember_replay_keys(store: Store, keys: list[tuple[str, float]], now: float) -> None:
+    """Keep these keys until their expiry (a key seen already stays); forget expired ones."""
+    with store.session.begin() as session:
+        session.execute(delete(ReplayKeyTable).where(ReplayKeyTable.expires_at < now))
+        if keys:
+            session.execute(insert(ReplayKeyTable).on_conflict_do_nothing(
+                index_elements=["key"]), [{"key": k, "expires_at": e} for k, e in keys])
