@@ -15,10 +15,10 @@ import docker
 import pytest
 from slack_sdk import WebClient
 
-from bot.buttons import Buttons
 from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
 from bot.services import Services
+from bot.store import Buttons
 from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import ACCESS, make_settings
 from tests.registry_rig import RegistryRig
@@ -317,7 +317,7 @@ def test_pull_action_pulls_and_a_failing_registry_is_reported_once_while_others_
 
 def test_a_snoozed_image_is_not_announced_until_the_snooze_ends_and_summary_reports_it(
         app_image: AppImage, standin: SlackStandIn, boot) -> None:
-    from bot.jobs import records
+    from bot.store import jobs as records
 
     channel = new_channel()
     runner = boot(update_job(channel, images=[app_image.ref], extra="summary = true\n"))
@@ -353,7 +353,7 @@ def test_a_registry_that_wants_a_password_is_checked_with_the_configured_one(
     wrong = boot(credentials + update_job(new_channel(), images=[private_image.ref]))
     report, queued = wrong.run("updates")
     assert report.outcome == "error" and "1 failed" in report.summary
-    assert "Check the credentials for" in queued[0].text and "password_env" in queued[0].text
+    assert "Check the credentials for" in queued[0].error and "password_env" in queued[0].error
 
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from bot.commands.secrets import carries_password
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.services import Services
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import ACCESS, MakePipeline
 from tests.registry_rig import RegistryRig
 from tests.support import RecordingResponder, wait_for
 
@@ -38,21 +38,17 @@ def again(services: Services, text: str, *, user: str = "console", source: str =
 
 
 @pytest.fixture
-def run_as(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Run]]:
+def run_as(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_pipeline: MakePipeline
+           ) -> Callable[..., Run]:
     """Run one command with a given TOML config (fresh services each time)."""
-    opened: list[Services] = []
 
     def run(text: str, toml: str = ACCESS, *, user: str = "console", source: str = "console"
             ) -> Run:
-        services = Services.build(make_settings(tmp_path / str(len(opened)), toml))
-        opened.append(services)
-        return again(services, text, user=user, source=source)
+        return again(make_pipeline(toml, access="").services, text, user=user, source=source)
 
     # No docker config.json of the machine running the tests leaks in.
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
-    yield run
-    for services in opened:
-        services.close()
+    return run
 
 
 @pytest.fixture

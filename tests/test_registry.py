@@ -11,8 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from bot.pipeline import Outcome
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import MakePipeline, Runner
 from tests.registry_rig import RegistryRig
 from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, unique
 
@@ -53,27 +52,13 @@ def local_image(docker_client: docker.DockerClient) -> Iterator[Callable[[str], 
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth_registry: RegistryRig
-        ) -> Iterator[Callable[..., tuple[Outcome, RecordingResponder]]]:
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, auth_registry: RegistryRig,
+        make_pipeline: MakePipeline) -> Runner:
     """The pipeline with the auth registry's credentials configured (password from env)."""
-    from bot.pipeline import Pipeline
-    from bot.policy import Actor
-    from bot.services import Services
-
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     monkeypatch.setenv(PASSWORD_ENV, auth_registry.password or "")
-    toml = (f'{ACCESS}\n[registries."{auth_registry.host}"]\nusername = "{auth_registry.username}"\n'
-            f'password_env = "{PASSWORD_ENV}"\n')
-    services = Services.build(make_settings(tmp_path, toml))
-
-    def execute(text: str, *, user: str = "console", source: str = "console"
-                ) -> tuple[Outcome, RecordingResponder]:
-        responder = RecordingResponder()
-        actor = Actor(user_id=user, channel_id="C0OPS", source=source)  # type: ignore[arg-type]
-        return Pipeline(services).execute(text, actor, responder), responder
-
-    yield execute
-    services.close()
+    return make_pipeline(f'\n[registries."{auth_registry.host}"]\n'
+                         f'username = "{auth_registry.username}"\npassword_env = "{PASSWORD_ENV}"\n')
 
 
 def image_id(client: docker.DockerClient, name: str) -> str | None:

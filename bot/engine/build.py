@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import docker.utils
-
+from bot import refs
 from bot.engine.client import Engine
-from bot.engine.images import split_reference
+from bot.engine.results import BuildProgress, BuildResult
 from bot.engine.translate import engine_call
 from bot.redact import mask_output
 
@@ -30,35 +29,6 @@ class BuildSpec:
     nocache: bool = False
     pull: bool = False
     timeout: float = 1800.0
-
-
-@dataclass(frozen=True)
-class BuildProgress:
-    """Where a running build is: its current step and the last lines it printed."""
-
-    step: str
-    recent: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """How a build ended. On failure `step` is the failing step and `error` the engine's reason."""
-
-    ok: bool
-    image_id: str
-    tags: tuple[str, ...]
-    step: str
-    error: str
-    log: str
-    seconds: float
-
-    def tail(self, count: int = 15) -> str:
-        return "\n".join(self.log.rstrip("\n").splitlines()[-count:])
-
-
-def valid_tag(name: str) -> bool:
-    """True for a name docker accepts as `-t` (lowercase repository, optional :tag)."""
-    return bool(docker.utils.match_tag(name))
 
 
 class _Log:
@@ -129,7 +99,7 @@ def build(engine: Engine, spec: BuildSpec,
     if not error:
         # The API tags one name per build call here; the other -t names are tagged after.
         for extra in spec.tags[1:]:
-            engine.api.tag(image_id, *split_reference(extra))
+            engine.api.tag(image_id, *refs.split(extra))
     return BuildResult(ok=not error, image_id=image_id if not error else "", tags=spec.tags,
                        step=log.step, error=error, log=log.close(),
                        seconds=time.monotonic() - started)

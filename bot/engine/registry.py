@@ -4,64 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import docker.auth
 import docker.errors
 
+from bot import refs
 from bot.engine.client import Engine
-from bot.engine.images import split_reference
+from bot.engine.results import LayerProgress, LoginResult, PullResult, PushResult
 from bot.engine.translate import engine_call
-from bot.errors import EngineError
-
-
-@dataclass(frozen=True)
-class LayerProgress:
-    """A push or pull in flight: how many layers are done and the bytes moved so far."""
-
-    reference: str
-    layers: int
-    done: int
-    current: int
-    total: int
-    status: str
-
-
-@dataclass(frozen=True)
-class PushResult:
-    reference: str
-    digest: str
-    size: int
-    layers: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class PullResult:
-    """A pull, with the local image before and after it."""
-
-    reference: str
-    updated: bool
-    id_before: str
-    id_after: str
-    digest_before: str
-    digest_after: str
-    status: str
-    seconds: float
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    registry: str
-    ok: bool
-    status: str
+from bot.errors import EngineError, UsageError
 
 
 @engine_call
 def tag(engine: Engine, source: str, target: str) -> None:
     """`docker tag SOURCE TARGET`."""
-    repository, name = split_reference(target)
+    repository, name = refs.split(target)
     engine.api.tag(source, repository, name)
 
 
@@ -106,7 +63,12 @@ def push(engine: Engine, reference: str, auth_config: dict[str, Any] | None,
          on_progress: Callable[[LayerProgress], None] = lambda _: None) -> PushResult:
     """`docker push NAME:TAG`; a failure inside the stream raises EngineError."""
     started = time.monotonic()
-    repository, name = split_reference(reference)
+    ref = refs.parse(reference)
+    if not ref.tag:
+        # docker-py pushes every tag of the repository when given none.
+        raise UsageError(f"`push {reference}` names a digest; push names a tag.",
+                         detail="Push REPOSITORY:TAG (the tag defaults to latest).")
+    repository, name = ref.repository, ref.tag
     shown = f"{repository}:{name}"
     layers = _Layers(shown)
     digest, size = "", 0
@@ -127,31 +89,26 @@ def push(engine: Engine, reference: str, auth_config: dict[str, Any] | None,
     return PushResult(shown, digest, size, len(layers.status), time.monotonic() - started)
 
 
-def _local_image(engine: Engine, reference: str, repository: str) -> tuple[str, str]:
-    """(image ID, repo digest for `repository`) of a local image; empty when absent."""
+def _local_image(engine: Engine, reference: str) -> tuple[str, str]:
+    """(image ID, repo digest for the reference's repository) of a local image; empty when
+    absent."""
     try:
         raw = engine.api.inspect_image(reference)
     except docker.errors.ImageNotFound:
         return "", ""
-    digests = [d.partition("@")[2] for d in raw.get("RepoDigests") or ()
-               if d.partition("@")[0] in (repository, _hub_short(repository))]
-    return raw.get("Id", ""), digests[0] if digests else ""
-
-
-def _hub_short(repository: str) -> str:
-    """`docker.io/library/redis` as the engine records it: `redis`."""
-    return repository.removeprefix("docker.io/").removeprefix("library/")
+    return raw.get("Id", ""), refs.repo_digest(raw.get("RepoDigests") or (), reference)
 
 
 @engine_call
 def pull(engine: Engine, reference: str, auth_config: dict[str, Any] | None, *,
          platform: str | None = None,
          on_progress: Callable[[LayerProgress], None] = lambda _: None) -> PullResult:
-    """`docker pull NAME[:TAG]`: whether it changed anything, and the digest before and after."""
+    """`docker pull NAME[:TAG|@DIGEST]`: whether it changed anything, and the digest before and
+    after. The one pull: the pull command, the update job and `recreate --pull` use it."""
     started = time.monotonic()
-    repository, name = split_reference(reference)
-    shown = f"{repository}:{name}" if "@" not in reference else reference
-    id_before, digest_before = _local_image(engine, shown, repository)
+    shown = refs.normalize(reference)
+    repository, name = refs.split(shown)
+    id_before, digest_before = _local_image(engine, shown)
     layers = _Layers(shown)
     status, digest = "", ""
     try:
@@ -170,7 +127,7 @@ def pull(engine: Engine, reference: str, auth_config: dict[str, Any] | None, *,
     except docker.errors.APIError as exc:
         # Unlike push, pull reports most registry failures as the HTTP answer itself.
         raise _registry_failure((exc.explanation or str(exc)).strip(), shown, "pull") from exc
-    id_after, digest_after = _local_image(engine, shown, repository)
+    id_after, digest_after = _local_image(engine, shown)
     return PullResult(shown, updated=id_after != id_before, id_before=id_before,
                       id_after=id_after, digest_before=digest_before,
                       digest_after=digest_after or digest, status=status,
@@ -186,7 +143,7 @@ def _registry_failure(error: str, reference: str, action: str) -> EngineError:
 def registry_fix(error: str, reference: str) -> str:
     """What to do about a registry failure."""
     lowered = error.lower()
-    registry = docker.auth.resolve_repository_name(split_reference(reference)[0])[0]
+    registry = refs.registry_of(reference)
     if any(word in lowered for word in ("no basic auth credentials", "unauthorized",
                                         "authentication required", "denied")):
         return (f"{registry} wants credentials, or refused these: set [registries.\"{registry}\"] "
@@ -211,8 +168,8 @@ def login(engine: Engine, registry: str, auth_config: dict[str, Any]) -> LoginRe
     try:
         if "identitytoken" in auth_config:
             # docker-py's login() cannot send an identity token: post /auth as it would.
-            response = engine.api._post_json(engine.api._url("/auth"), data=auth_config)
-            answer = engine.api._result(response, json=True)
+            api: Any = engine.api  # private helpers docker-py's stubs do not declare
+            answer = api._result(api._post_json(api._url("/auth"), data=auth_config), json=True)
         else:
             answer = engine.api.login(auth_config["username"], auth_config["password"],
                                       email=auth_config.get("email"),
@@ -234,12 +191,12 @@ def _rejected(reason: str) -> bool:
 @engine_call
 def forget(engine: Engine, registry: str) -> bool:
     """Drop the credentials docker-py holds in memory for a registry; True if it held some."""
-    held = engine.api._auth_configs
+    held = getattr(engine.api, "_auth_configs", None)  # docker-py's in-memory credentials
     if not held:
         return False
     auths = held.get("auths") or {}
-    keys = [key for key in auths if docker.auth.resolve_index_name(key) == registry
-            or (registry == docker.auth.INDEX_NAME and key in ("", docker.auth.INDEX_URL))]
+    # Keys are as written in config.json: "https://index.docker.io/v1/", "", host[:port].
+    keys = [key for key in auths if refs.normalize_registry(key) == registry]
     for key in keys:
         auths.pop(key, None)
     return bool(keys)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 
-from bot import registry_auth
+from bot import credentials, refs
 from bot.engine import registry as engine_registry
 from bot.engine import updates as engine_updates
 from bot.engine.registry import LayerProgress
-from bot.errors import DockopsError, RefusedError
+from bot.errors import DockopsError, RefusedError, UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
 from bot.handlers.progress import ThrottledThread
@@ -16,12 +16,6 @@ from bot.jobs.updates import NOTICE_BUTTON_SECONDS
 from bot.views import registry as registry_views
 from bot.views.jobs import RECREATE_ACTION
 from bot.views.message import Message
-
-
-def _auth_for(ctx: Context, reference: str) -> dict | None:
-    """The configured credentials for the image's registry, as docker-py's auth_config."""
-    found = registry_auth.resolve(ctx.services.settings, registry_auth.registry_of(reference))
-    return found.auth_config() if found else None
 
 
 def _one_tag_only(ctx: Context, verb: str) -> None:
@@ -35,7 +29,10 @@ def _one_tag_only(ctx: Context, verb: str) -> None:
 @handles("tag")
 def tag(ctx: Context) -> Message:
     source, target = ctx.invocation.args
-    registry_auth.registry_of(target)  # a malformed target is refused before the engine
+    # A malformed target, or one naming a digest, is refused before the engine is asked.
+    if refs.parse(target).digest:
+        raise UsageError(f"`tag {source} {target}`: a tag cannot name a digest.",
+                         detail="Write the target as [REGISTRY/]REPOSITORY[:TAG].")
     engine_registry.tag(ctx.engine, source, target)
     return registry_views.tagged(source, target)
 
@@ -44,7 +41,7 @@ def tag(ctx: Context) -> Message:
 def push(ctx: Context) -> Message | None:
     _one_tag_only(ctx, "push")
     reference = ctx.invocation.args[0]
-    auth_config = _auth_for(ctx, reference)
+    auth_config = credentials.auth_config(ctx.services.settings, reference)
     thread = ThrottledThread(ctx.responder.start_thread(registry_views.pushing(reference, None)))
 
     def show(progress: LayerProgress) -> None:
@@ -63,7 +60,8 @@ def push(ctx: Context) -> Message | None:
 def pull(ctx: Context) -> Message:
     _one_tag_only(ctx, "pull")
     reference = ctx.invocation.args[0]
-    result = engine_registry.pull(ctx.engine, reference, _auth_for(ctx, reference),
+    result = engine_registry.pull(ctx.engine, reference,
+                                  credentials.auth_config(ctx.services.settings, reference),
                                   platform=ctx.invocation.opt("platform"))
     if not (result.updated and result.id_before):
         return registry_views.pulled(result)
@@ -84,28 +82,26 @@ def login(ctx: Context) -> Message:
                            detail="Run `/docker login REGISTRY`; the credentials are in "
                                   "[registries.\"REGISTRY\"] username / password_env / "
                                   "password_file (or the bot host's docker config.json).")
-    registry = registry_auth.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args
-                                                else None)
-    credentials = registry_auth.require(ctx.services.settings, registry)
-    result = engine_registry.login(ctx.engine, registry, credentials.auth_config())
+    registry = refs.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args else None)
+    found = credentials.require(ctx.services.settings, registry)
+    result = engine_registry.login(ctx.engine, registry, found.auth_config())
     if not result.ok:
         raise DockopsError(
-            f"{registry} rejected the credentials of `{credentials.username}` "
-            f"(from {credentials.source}): {result.status}",
+            f"{registry} rejected the credentials of `{found.username}` "
+            f"(from {found.source}): {result.status}",
             detail="Fix the username or the password where the config says it comes from, then "
                    f"run `/docker login {registry}` again.")
-    return registry_views.logged_in(result, credentials.username, credentials.source)
+    return registry_views.logged_in(result, found.username, found.source)
 
 
 @handles("logout")
 def logout(ctx: Context) -> Message:
-    registry = registry_auth.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args
-                                                else None)
+    registry = refs.normalize_registry(ctx.invocation.args[0] if ctx.invocation.args else None)
     held = False
     for engine in ctx.services.hosts.engines.values():
         try:
             held = engine_registry.forget(engine, registry) or held
         except DockopsError:
             continue  # an engine that cannot be reached holds nothing worth forgetting now
-    source = registry_auth.configured_source(ctx.services.settings, registry)
+    source = credentials.configured_source(ctx.services.settings, registry)
     return registry_views.logged_out(registry, held, source)

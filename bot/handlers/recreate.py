@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import credentials, refs
 from bot.engine import lifecycle
-from bot.engine import updates as engine_updates
+from bot.engine import registry as engine_registry
 from bot.engine.privileges import container_privileges
 from bot.engine.recreate import RecreateResult
 from bot.engine.recreate import recreate as engine_recreate
 from bot.errors import DockopsError, RefusedError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
-from bot.jobs.updates import registry_auth
 from bot.policy.run import check_exec, check_start
 from bot.views import lifecycle as views
 from bot.views.message import Message
@@ -39,16 +39,16 @@ def _plans(ctx: Context) -> list[Plan]:
     typed = ctx.invocation.opt("image")
     plans: list[Plan] = []
     for target in lifecycle.find(ctx.engine, ctx.invocation.args):
-        ref = engine_updates.normalize_ref(typed or target.image)
-        if engine_updates.is_image_id(target.image) and not typed:
+        from_id = refs.is_image_id(target.image)
+        if from_id and not typed:
             raise DockopsError(f"`{target.name}` was created from an image ID, not a name: "
                                "there is no newer copy to recreate it on.",
                                detail="Say which image with `--image REPOSITORY:TAG`.")
-        if typed and not engine_updates.is_image_id(target.image) and \
-                engine_updates.repository(typed) != engine_updates.repository(target.image):
+        ref = refs.normalize(typed or target.image)
+        if typed and not from_id and refs.repository(typed) != refs.repository(target.image):
             raise RefusedError(
                 f"`recreate --image {typed}` would put `{target.name}` on another repository "
-                f"than its own (`{engine_updates.repository(target.image)}`); nothing was done.",
+                f"than its own (`{refs.repository(target.image)}`); nothing was done.",
                 detail="recreate keeps a container's config and only moves it to a newer image "
                        "of the same repository. For another image, `run` a new container.")
         _check_policy(ctx, target.id)
@@ -77,7 +77,7 @@ def recreate(ctx: Context) -> Message:
     engine = ctx.engine
     if ctx.invocation.opt("pull"):
         for ref in dict.fromkeys(plan.ref for plan in plans):
-            engine_updates.pull(engine, ref, registry_auth(ctx.services, ref))
+            engine_registry.pull(engine, ref, credentials.auth_config(ctx.services.settings, ref))
     results: list[RecreateResult] = []
     for plan in plans:  # one at a time: a bad image stops at the first it breaks
         try:

@@ -9,20 +9,21 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
-from bot.buttons import Buttons
-from bot.config import JobConfig
+from bot import credentials
+from bot.config import UpdateJobConfig
+from bot.engine import registry as engine_registry
 from bot.engine import updates as engine_updates
 from bot.engine.client import Engine
 from bot.engine.recreate import RecreateResult, recreate
-from bot.engine.updates import LocalImage, Watcher, normalize_ref
+from bot.engine.updates import LocalImage, Watcher
 from bot.errors import DockopsError
-from bot.jobs import records
+from bot.jobs import notices as n
 from bot.jobs.report import JobContext, JobReport, Notice
+from bot.refs import InvalidReference, is_image_id, normalize, registry_of
 from bot.services import Services
-from bot.timeparse import parse_duration
-from bot.views import jobs as views
+from bot.store import Buttons
+from bot.store import jobs as records
 
 CHECK_FAILED = "check-failed"
 NOTICE_BUTTON_SECONDS = 7 * 24 * 3600  # a notice's buttons work for a week
@@ -57,29 +58,31 @@ def _label_match(watcher: Watcher, selector: str) -> bool:
     return "=" not in selector.removeprefix("label:") or watcher.labels[key] == value
 
 
-def targets(job: JobConfig, containers: Iterable[Watcher],
+def targets(job: UpdateJobConfig, containers: Iterable[Watcher],
             locals_: dict[str, LocalImage]) -> dict[str, list[Watcher]]:
     """Watched references and the containers that use each (one list call made them)."""
-    everything = list(containers)
-    found: dict[str, list[Watcher]] = {normalize_ref(ref): [] for ref in job.images}
+    everything = [(watcher, _watched_ref(watcher)) for watcher in containers]
+    found: dict[str, list[Watcher]] = {normalize(ref): [] for ref in job.images}
     if job.containers:
-        for watcher in everything:
-            if _label_match(watcher, job.containers) and \
-                    not engine_updates.is_image_id(watcher.ref):
-                found.setdefault(normalize_ref(watcher.ref), [])
+        for watcher, ref in everything:
+            if ref and _label_match(watcher, job.containers):
+                found.setdefault(ref, [])
     for ref, users in found.items():
         local_id = locals_[ref].id if ref in locals_ else ""
-        users.extend(w for w in everything
-                     if normalize_ref(w.ref) == ref or (local_id and w.image_id == local_id))
+        users.extend(w for w, used in everything
+                     if used == ref or (local_id and w.image_id == local_id))
     return found
 
 
-def registry_auth(services: Services, ref: str) -> dict[str, Any] | None:
-    """Credentials for the image's registry, from config or docker's config.json."""
-    from bot import registry_auth as auth
-
-    found = auth.resolve(services.settings, auth.registry_of(ref))
-    return found.auth_config() if found else None
+def _watched_ref(watcher: Watcher) -> str:
+    """The normalized reference a container was created from; '' for an image ID (no tag to
+    watch)."""
+    if is_image_id(watcher.ref):
+        return ""
+    try:
+        return normalize(watcher.ref)
+    except InvalidReference:
+        return ""
 
 
 def check_image(engine: Engine, services: Services, host: str, ref: str,
@@ -90,7 +93,8 @@ def check_image(engine: Engine, services: Services, host: str, ref: str,
     local = LocalImage(ref, "", "")
     try:
         local = engine_updates.local_image(engine, ref)
-        remote = engine_updates.registry_digest(engine, ref, registry_auth(services, ref))
+        remote = engine_updates.registry_digest(
+            engine, ref, credentials.auth_config(services.settings, ref))
     except DockopsError as exc:
         error = exc.message.rstrip()
         error += "" if error.endswith((".", "!", "?")) else "."
@@ -101,7 +105,7 @@ def check_image(engine: Engine, services: Services, host: str, ref: str,
 def _hint(error: str, ref: str) -> str:
     """The fix for the registry failures people meet: credentials, or a registry down."""
     lowered = error.lower()
-    registry = ref.split("/", 1)[0] if "/" in ref else "docker.io"
+    registry = registry_of(ref)  # team/app is on docker.io, not a registry named "team"
     if any(word in lowered for word in ("unauthorized", "authentication required", "denied")):
         return (f" Check the credentials for {registry}: [registries.\"{registry}\"] username "
                 "and password_env or password_file in the dockops config.")
@@ -113,13 +117,13 @@ def _hint(error: str, ref: str) -> str:
 
 def check_host(ctx: JobContext, host: str) -> list[ImageCheck]:
     """Every watched image on one host, checked with bounded concurrency."""
-    job = ctx.job
+    job = ctx.update_job
     engine = ctx.services.hosts.get(host)
     containers = engine_updates.watchers(engine)
     refs = targets(job, containers, {})
     locals_ = {ref: engine_updates.local_image(engine, ref) for ref in refs}
     refs = targets(job, containers, locals_)
-    jitter = parse_duration(job.jitter).total_seconds() if job.jitter else 0.0
+    jitter = job.jitter.total_seconds()
     with ThreadPoolExecutor(max_workers=job.concurrency, thread_name_prefix="update-check") as pool:
         futures = [pool.submit(check_image, engine, ctx.services, host, ref, users, jitter)
                    for ref, users in sorted(refs.items())]
@@ -128,54 +132,61 @@ def check_host(ctx: JobContext, host: str) -> list[ImageCheck]:
 
 def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
     """What to do about one changed image: announce it, pull it, or pull and recreate."""
-    job = ctx.job
+    job = ctx.update_job
     base = f"{job.name}:{check.key}:{check.remote}"
     if job.action == "notify":
-        return Notice(f"{base}:notify", views.update_available(job.name, check.host, check.ref,
-                                                             check.local.digest, check.remote,
-                                                             _names(check.watchers),
-                                                             notice_buttons(ctx, check)),
+        return Notice(f"{base}:notify", n.UpdateAvailable(job.name, check.host, check.ref,
+                                                          check.local.digest, check.remote,
+                                                          _names(check.watchers),
+                                                          notice_buttons(ctx, check)),
                       seen=(check.key, check.remote))
     engine = ctx.services.hosts.get(check.host)
     try:
-        pulled = engine_updates.pull(engine, check.ref, registry_auth(ctx.services, check.ref))
+        pulled = engine_registry.pull(engine, check.ref,
+                                      credentials.auth_config(ctx.services.settings, check.ref))
     except DockopsError as exc:
-        return Notice(f"{base}:pull-failed", views.action_failed(job.name, check.ref, "pull",
-                                                                 exc.message),
+        return Notice(f"{base}:pull-failed", n.PullFailed(job.name, check.host, check.ref,
+                                                          exc.message),
                       seen=(check.key, f"{check.remote}#failed"))
-    stale = [w for w in check.watchers if w.image_id != pulled.id]
+    stale = [w for w in check.watchers if w.image_id != pulled.id_after]
     if job.action == "pull":
-        return Notice(f"{base}:pulled", views.pulled(job.name, check.host, check.ref,
-                                                     check.local.digest, pulled.digest,
-                                                     _names(stale)),
+        return Notice(f"{base}:pulled", n.Pulled(job.name, check.host, check.ref,
+                                                 check.local.digest, pulled.digest_after,
+                                                 _names(stale)),
                       seen=(check.key, check.remote))
     results = recreate_all(engine, check.ref, stale, job)
-    return Notice(f"{base}:recreated", views.recreated(job.name, check.host, check.ref,
-                                                       check.local.digest, pulled.digest, results),
+    return Notice(f"{base}:recreated", n.Recreated(job.name, check.host, check.ref,
+                                                   check.local.digest, pulled.digest_after,
+                                                   tuple(_outcome(r) for r in results)),
                   seen=(check.key, check.remote))
 
 
-def notice_buttons(ctx: JobContext, check: ImageCheck) -> views.NoticeButtons:
+def _outcome(result: RecreateResult) -> n.RecreatedContainer:
+    return n.RecreatedContainer(result.container, result.ok, result.rolled_back, result.reason,
+                                result.log_tail, result.started)
+
+
+def notice_buttons(ctx: JobContext, check: ImageCheck) -> n.NoticeButtons:
     """The notice's buttons, each a stored command: pull the tag, recreate exactly the
     containers the notice lists (with a confirmation), snooze the image."""
     issue = Buttons(ctx.services.store).issue
     on_host = ["--host", check.host]
     ids = sorted({w.id for w in check.watchers})
-    recreate = issue(views.RECREATE_ACTION,
+    recreate = issue(n.RECREATE_ACTION,
                      shlex.join([*on_host, "recreate", "--pull", "--image", check.ref, *ids]),
                      ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel) if ids else ""
-    return views.NoticeButtons(
-        pull=issue(views.PULL_ACTION, shlex.join([*on_host, "pull", check.ref]),
+    return n.NoticeButtons(
+        pull=issue(n.PULL_ACTION, shlex.join([*on_host, "pull", check.ref]),
                    ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel),
         recreate=recreate,
-        snooze=issue(views.SNOOZE_ACTION, shlex.join(["jobs", "snooze", check.ref]),
+        snooze=issue(n.SNOOZE_ACTION, shlex.join(["jobs", "snooze", check.ref]),
                      ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel))
 
 
 def recreate_all(engine: Engine, ref: str, watchers: Iterable[Watcher],
-                 job: JobConfig) -> list[RecreateResult]:
+                 job: UpdateJobConfig) -> list[RecreateResult]:
     """Recreate each container in turn (one at a time: a bad image stops at the first)."""
-    timeout = parse_duration(job.recreate_timeout).total_seconds()
+    timeout = job.recreate_timeout.total_seconds()
     results: list[RecreateResult] = []
     for watcher in watchers:
         try:
@@ -192,7 +203,7 @@ def _names(watchers: Iterable[Watcher]) -> tuple[str, ...]:
 
 def run(ctx: JobContext) -> JobReport:
     """Check every watched image on every host of the job; act on the changed ones."""
-    job = ctx.job
+    job = ctx.update_job
     hosts = list(job.hosts) or list(ctx.services.hosts.engines)  # default: every host
     checks: list[ImageCheck] = []
     notices: list[Notice] = []
@@ -205,7 +216,7 @@ def run(ctx: JobContext) -> JobReport:
             # Told once per outage: the marker goes when the host answers again.
             failed_hosts.append(host)
             notices.append(Notice(f"{job.name}:{host}:host-failed:{ctx.run_id}",
-                                  views.host_failed(job.name, host, exc.message),
+                                  n.HostFailed(job.name, host, exc.message),
                                   seen=(f"{host}/*", HOST_FAILED)))
             continue
         forget.append((f"{host}/*", HOST_FAILED))
@@ -213,7 +224,7 @@ def run(ctx: JobContext) -> JobReport:
     for check in checks:
         if check.error:
             notices.append(Notice(f"{job.name}:{check.key}:{CHECK_FAILED}:{ctx.run_id}",
-                                  views.check_failed(job.name, check.host, check.ref, check.error),
+                                  n.CheckFailed(job.name, check.host, check.ref, check.error),
                                   seen=(check.key, CHECK_FAILED)))
             continue
         forget.append((check.key, CHECK_FAILED))
@@ -234,7 +245,7 @@ def run(ctx: JobContext) -> JobReport:
                                                                    else ""))
     if job.summary:
         notices.append(Notice(f"{job.name}:summary:{ctx.run_id}",
-                              views.update_summary(job.name, [_row(c) for c in checks], summary)))
+                              n.UpdateSummary(job.name, summary, tuple(_checked(c) for c in checks))))
     return JobReport("error" if failed else "ok", summary, tuple(notices), tuple(forget))
 
 
@@ -243,11 +254,6 @@ def _seen(ctx: JobContext, image: str, digest: str) -> bool:
         return records.was_seen(session, ctx.job.name, image, digest)
 
 
-def _row(check: ImageCheck) -> tuple[str, str, str]:
-    if check.error:
-        state = f"check failed: {check.error}"
-    elif check.changed:
-        state = "new digest " + check.remote[:19]
-    else:
-        state = "up to date"
-    return check.host, check.ref, state
+def _checked(check: ImageCheck) -> n.CheckedImage:
+    return n.CheckedImage(check.host, check.ref, check.remote if check.changed else "",
+                          check.error)

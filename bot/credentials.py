@@ -1,4 +1,5 @@
-"""Registry credentials: from `[registries."HOST"]` in config, else docker's config.json.
+"""Registry credentials: from `[registries."HOST"]` in config, else docker's config.json
+(`auths`, `credHelpers`, `credsStore`), handed to docker-py as an `auth_config`.
 
 A password is never typed in Slack. It is read when needed (so a rotated file or
 variable is picked up), never logged, and never part of a repr.
@@ -15,9 +16,7 @@ import docker.errors
 
 from bot.config import RegistryConfig, Settings, env_password
 from bot.errors import DockopsError
-
-DOCKER_HUB = docker.auth.INDEX_NAME  # "docker.io": the registry of bare names (redis, team/app)
-_HUB_ALIASES = {DOCKER_HUB, "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+from bot.refs import DOCKER_HUB, normalize_registry, registry_of
 
 
 @dataclass(frozen=True)
@@ -41,25 +40,6 @@ class Credentials:
         if self.email:
             config["email"] = self.email
         return config
-
-
-def normalize_registry(name: str | None) -> str:
-    """`https://index.docker.io/v1/`, `docker.io`, None -> `docker.io`; others: their host[:port]."""
-    if not name:
-        return DOCKER_HUB
-    host = docker.auth.convert_to_hostname(name.strip()).lower()
-    return DOCKER_HUB if host in _HUB_ALIASES else host
-
-
-def registry_of(reference: str) -> str:
-    """The registry an image reference lives in: `127.0.0.1:5000/team/app:1` -> `127.0.0.1:5000`."""
-    try:
-        index, _ = docker.auth.resolve_repository_name(reference)
-    except docker.errors.InvalidRepository as exc:
-        raise DockopsError(f"`{reference}` is not an image reference: {exc}.",
-                           detail="Write it as [REGISTRY/]REPOSITORY[:TAG], e.g. "
-                                  "127.0.0.1:5000/team/app:1.0 or redis:7.") from None
-    return normalize_registry(index)
 
 
 def server_address(registry: str) -> str:
@@ -148,13 +128,20 @@ def require(settings: Settings, registry: str) -> Credentials:
     return credentials
 
 
+def auth_config(settings: Settings, reference: str) -> dict[str, Any] | None:
+    """docker-py's `auth_config` for the registry of an image reference; None when dockops has
+    no credentials for it (a public image, or the engine's own login)."""
+    found = resolve(settings, registry_of(reference))
+    return found.auth_config() if found else None
+
+
 def configured_source(settings: Settings, registry: str) -> str:
     """Where credentials for a registry would come from, without reading any secret; "" if nowhere."""
     entry = configured(settings, registry)
     if entry is not None and entry[1].username:
         return f'[registries."{entry[0]}"] in the dockops config'
     docker_config = docker.auth.load_config()
-    in_auths = any(docker.auth.resolve_index_name(key) == registry for key in docker_config.auths)
+    in_auths = any(normalize_registry(key) == registry for key in docker_config.auths)
     if in_auths or docker_config.get_credential_store(registry):
         return "the docker config.json on the bot's host"
     return ""
