@@ -88,7 +88,9 @@ def test_text_that_does_not_parse_never_reaches_the_engine(
     assert len(responder.sent) == 1  # one answer, always
     if isinstance(parsed, DockopsError):
         assert reached == []
-        assert outcome.decision == "invalid" and not outcome.ok
+        # A typed password is a refusal (audited as one); anything else does not parse.
+        expected = "refused" if isinstance(parsed, RefusedError) else "invalid"
+        assert outcome.decision == expected and not outcome.ok
         assert responder.last.text.startswith(parsed.message)
     elif parsed.host is not None and not reached:
         # A typed -H/--host that names no configured host is refused before anything runs.

@@ -30,7 +30,7 @@ BASE = "dockops/python:3.11-slim"
 MIRROR_UNREACHABLE = 3  # make-base-image.sh's exit status when debootstrap cannot reach Debian
 LABEL = f"{TEST_LABEL}={RUN_ID}"
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.image]
 
 
 def docker(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -10,10 +10,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from bot.pipeline import Pipeline
-from bot.policy import Actor
-from bot.services import Services
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import MakePipeline
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, image_exists, unique
 
 
@@ -39,16 +36,9 @@ def images(docker_client: docker.DockerClient, busybox: str, tmp_path: Path
             docker_client.images.remove(image_id, force=True)
 
 
-def console(tmp_path: Path, job: str) -> Callable[[str], RecordingResponder]:
-    services = Services.build(make_settings(tmp_path, ACCESS + job))
-    pipeline = Pipeline(services)
-
-    def say(text: str) -> RecordingResponder:
-        responder = RecordingResponder()
-        pipeline.execute(text, Actor("console:test", source="console"), responder)
-        return responder
-
-    return say
+def console(make_pipeline: MakePipeline, job: str) -> Callable[[str], RecordingResponder]:
+    run = make_pipeline(job)
+    return lambda text: run(text, user="console:test")[1]
 
 
 def prune_job(label: str, keep: str, **extra: str) -> str:
@@ -59,7 +49,7 @@ def prune_job(label: str, keep: str, **extra: str) -> str:
 
 
 def test_prune_removes_dangling_and_unused_keeps_used_and_kept_and_reports_bytes(
-        images, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+        images, docker_client: docker.DockerClient, make_pipeline: MakePipeline) -> None:
     label, build = images
     repo = f"dockops-test/{unique('prunable')}"
     dangling = build(f"{repo}:1", "first")
@@ -70,26 +60,26 @@ def test_prune_removes_dangling_and_unused_keeps_used_and_kept_and_reports_bytes
     user = docker_client.containers.create(used, "true", name=unique("user"),
                                            labels={TEST_LABEL: RUN_ID})
     try:
-        check_prune(docker_client, tmp_path, label, repo, keep_repo,
+        check_prune(docker_client, make_pipeline, label, repo, keep_repo,
                     (dangling, unused, used, kept))
     finally:
         user.remove(force=True)
 
 
-def check_prune(docker_client: docker.DockerClient, tmp_path: Path, label: str, repo: str,
+def check_prune(docker_client: docker.DockerClient, make_pipeline: MakePipeline, label: str, repo: str,
                 keep_repo: str, ids: tuple[str, str, str, str]) -> None:
     dangling, unused, used, kept = ids
 
-    dry = console(tmp_path / "dry", prune_job(label, f"{keep_repo}*", dry_run="true"))
+    dry = console(make_pipeline, prune_job(label, f"{keep_repo}*", dry_run="true"))
     answer = dry("jobs run nightly-prune").text()
     assert "Dry run of nightly-prune" in answer and "would remove 2 image(s)" in answer
     assert f"{repo}:1" in answer and "<none>" in answer
     assert all(image_exists(docker_client, i) for i in (dangling, unused, used, kept))
 
-    recent = console(tmp_path / "until", prune_job(label, f"{keep_repo}*", until='"1h"'))
+    recent = console(make_pipeline, prune_job(label, f"{keep_repo}*", until='"1h"'))
     assert "removed 0 image(s)" in recent("jobs run nightly-prune").text()  # all newer than 1h
 
-    say = console(tmp_path / "real", prune_job(label, f"{keep_repo}*"))
+    say = console(make_pipeline, prune_job(label, f"{keep_repo}*"))
     answer = say("jobs run nightly-prune")
     text = answer.text()
     assert "removed 2 image(s), reclaimed" in text
@@ -103,8 +93,8 @@ def check_prune(docker_client: docker.DockerClient, tmp_path: Path, label: str, 
 
 
 def test_the_console_lists_jobs_and_explains_that_pausing_needs_the_server(
-        tmp_path: Path) -> None:
-    say = console(tmp_path, prune_job(unique("none"), "nothing*"))
+        make_pipeline: MakePipeline) -> None:
+    say = console(make_pipeline, prune_job(unique("none"), "nothing*"))
     listing = say("jobs").text()
     assert "nightly-prune" in listing and "never ran" in listing
     assert "The scheduler runs in dockops serve" in listing

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.commands import TABLE, parse
+from bot.commands.values import PortSpec, PruneFilters
 from bot.errors import UsageError
 
 
@@ -13,7 +16,7 @@ from bot.errors import UsageError
     ("ps -a", "ps", {"all": True}, ()),
     ("container ls -aq", "ps", {"all": True, "quiet": True}, ()),
     ("ps --filter name=web --filter=status=exited", "ps",
-     {"filter": ("name=web", "status=exited")}, ()),
+     {"filter": {"name": ("web",), "status": ("exited",)}}, ()),
     ("ps -n5", "ps", {"last": 5}, ()),
     ("ps -n=5", "ps", {"last": 5}, ()),
     ("ps --last 5 --no-trunc", "ps", {"last": 5, "no_trunc": True}, ()),
@@ -24,7 +27,7 @@ from bot.errors import UsageError
     ("container inspect web", "inspect", {}, ("web",)),
     ("inspect --format '{{json .State}}' web", "inspect", {"format": "{{json .State}}"}, ("web",)),
     ("run -d -p 3000:80 --name web nginx", "run",
-     {"detach": True, "publish": ("3000:80",), "name": "web"}, ("nginx",)),
+     {"detach": True, "publish": (PortSpec(80, host_port=3000),), "name": "web"}, ("nginx",)),
     ("run busybox ls -la /", "run", {}, ("busybox", "ls", "-la", "/")),
     ('run busybox sh -c "echo hi; exit 3"', "run", {}, ("busybox", "sh", "-c", "echo hi; exit 3")),
     ("exec -w /tmp web ls -l", "exec", {"workdir": "/tmp"}, ("web", "ls", "-l")),
@@ -32,7 +35,7 @@ from bot.errors import UsageError
     ("cp web:/etc/hostname -", "cp", {}, ("web:/etc/hostname", "-")),
     ("system df", "system df", {}, ()),
     ("image prune -a --filter until=24h", "image prune",
-     {"all": True, "filter": ("until=24h",)}, ()),
+     {"all": True, "filter": PruneFilters(until=timedelta(hours=24))}, ()),
     ("ps \u201c-a\u201d", "ps", {"all": True}, ()),
 ])
 def test_parses_like_the_docker_cli(text: str, command: str, options: dict, args: tuple) -> None:

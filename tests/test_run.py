@@ -40,9 +40,9 @@ def test_attached_run_without_rm_leaves_the_exited_container(
 
 
 def test_attached_run_past_the_deadline_is_left_running_with_how_to_follow(
-        pipeline_with: Callable[[str], Run], docker_client: docker.DockerClient,
+        make_pipeline: Callable[[str], Run], docker_client: docker.DockerClient,
         names: Callable[[str], str]) -> None:
-    run = pipeline_with("[limits]\nattached_run_seconds = 1.5\n")
+    run = make_pipeline("[limits]\nattached_run_seconds = 1.5\n")
     name = names("slow")
     started = time.monotonic()
     outcome, sent = run(f"run --rm --name {name} -l {LABEL} {BUSYBOX} "

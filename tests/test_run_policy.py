@@ -114,11 +114,11 @@ def test_bind_mount_paths_are_normalised_before_they_are_checked(tmp_path: Path)
 
 
 def test_an_allowed_bind_mount_really_mounts_the_host_directory(
-        pipeline_with: Callable[[str], Run], tmp_path: Path, names: Callable[[str], str]) -> None:
+        make_pipeline: Callable[[str], Run], tmp_path: Path, names: Callable[[str], str]) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "note.txt").write_text("from the host\n")
-    run = pipeline_with(f'[run]\nbind_mounts = ["{shared}"]\nallow_cap_add = ["NET_ADMIN"]\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{shared}"]\nallow_cap_add = ["NET_ADMIN"]\n')
     outcome, sent = run(f"run --rm --name {names('bind')} -l {LABEL} -v {shared}:/shared:ro "
                         f"--cap-add NET_ADMIN {BUSYBOX} cat /shared/note.txt")
     assert outcome.ok, sent.text()

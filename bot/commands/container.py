@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from bot.commands.kinds import (
+    ByteSize,
+    Cpus,
+    KeyValue,
+    Mount,
+    Publish,
+    RestartPolicy,
+    Volume,
+)
 from bot.commands.spec import Arg, Command, Flag, Invocation
 from bot.commands.system import HOST_FLAG
 from bot.roles import Role
 
-_FILTER = Flag("filter", "f", "list", "Filter output (name=, label=, status=, ancestor=, ...)",
-               "KEY=VALUE")
+_FILTER = Flag("filter", "f", KeyValue("status=exited", collect="filters"),
+               "Filter output (name=, label=, status=, ancestor=, ...)", "KEY=VALUE")
+# `-e NAME` would read the typist's environment in the CLI; Slack has none to read.
+_ENV = Flag("env", "e", KeyValue("MODE=prod", bare="shell", collect="pairs"),
+            "Set an environment variable", "K=V")
 _TIME_HELP = "duration (10m, 2h), RFC 3339 time or unix timestamp"
 
 
@@ -64,7 +76,6 @@ INSPECT = Command(
     flags=(
         Flag("format", "f", "str", "Format with a Go template, e.g. '{{json .State}}'", "TEMPLATE"),
         Flag("raw", help="Attach the full JSON as a file"),
-        Flag("size", "s", help="Display total file sizes"),
     ),
     aliases=(("container", "inspect"),),
     examples=("inspect api", "inspect --format '{{json .State}}' api", "inspect --raw api"),
@@ -75,17 +86,18 @@ RUN = Command(
     args=(Arg("IMAGE"), Arg("COMMAND", required=False, many=True)),
     flags=(
         Flag("detach", "d", help="Run in the background and print the container ID"),
-        Flag("publish", "p", "list", "Publish a port: [IP:]HOST:CONTAINER[/udp]", "PORTS"),
+        Flag("publish", "p", Publish(), "Publish a port: [IP:]HOST:CONTAINER[/udp]", "PORTS"),
         Flag("rm", help="Remove the container when it exits"),
         Flag("name", kind="str", help="Assign a name to the container", metavar="NAME"),
-        Flag("env", "e", "list", "Set an environment variable", "K=V"),
+        _ENV,
         Flag("env-file", kind="list", help="Not available from Slack", metavar="FILE"),
-        Flag("label", "l", "list", "Set a label", "K=V"),
-        Flag("restart", kind="str", help="Restart policy (no, always, on-failure[:N], "
-                                         "unless-stopped)", metavar="POLICY"),
+        # `--label NAME` is an empty label, as in the CLI.
+        Flag("label", "l", KeyValue("team=api", bare="empty"), "Set a label", "K=V"),
+        Flag("restart", kind=RestartPolicy(), help="Restart policy (no, always, on-failure[:N], "
+                                                   "unless-stopped)", metavar="POLICY"),
         Flag("workdir", "w", "str", "Working directory inside the container", "DIR"),
         Flag("entrypoint", kind="str", help="Overwrite the image's ENTRYPOINT", metavar="CMD"),
-        Flag("volume", "v", "list", "Mount a named volume (VOLUME:/path[:ro])", "VOL:PATH"),
+        Flag("volume", "v", Volume(), "Mount a named volume (VOLUME:/path[:ro])", "VOL:PATH"),
         Flag("network", kind="str", help="Connect to a network", metavar="NETWORK"),
         Flag("interactive", "i", help="Not available from Slack: no terminal"),
         Flag("tty", "t", help="Not available from Slack: no terminal"),
@@ -102,9 +114,10 @@ RUN = Command(
         Flag("volumes-from", kind="list", help="Mount volumes from the specified container(s) "
                                                "(policy)", metavar="CONTAINER"),
         Flag("security-opt", kind="list", help="Security options (policy)", metavar="OPT"),
-        Flag("mount", kind="list", help="Attach a mount (type=volume or allowed bind)", metavar="SPEC"),
-        Flag("memory", "m", "str", "Memory limit (e.g. 256m)", "BYTES"),
-        Flag("cpus", kind="str", help="Number of CPUs", metavar="N"),
+        Flag("mount", kind=Mount(), help="Attach a mount (type=volume or allowed bind)",
+             metavar="SPEC"),
+        Flag("memory", "m", ByteSize(), "Memory limit (e.g. 256m)", "BYTES"),
+        Flag("cpus", kind=Cpus(), help="Number of CPUs", metavar="N"),
     ),
     aliases=(("container", "run"),),
     examples=("run dockops-test/busybox echo hello",
@@ -159,7 +172,7 @@ EXEC = Command(
     ("exec",), "Run a command in a running container (no terminal)", Role.OPERATOR,
     args=(Arg("CONTAINER"), Arg("COMMAND", many=True)),
     flags=(
-        Flag("env", "e", "list", "Set an environment variable", "K=V"),
+        _ENV,
         Flag("workdir", "w", "str", "Working directory inside the container", "DIR"),
         Flag("user", "u", "str", "User name or UID", "USER"),
         Flag("interactive", "i", help="Not available from Slack: no terminal"),

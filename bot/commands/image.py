@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from bot.commands.kinds import KeyValue, PruneFilter
 from bot.commands.spec import Arg, Command, Flag
 from bot.commands.system import HOST_FLAG
 from bot.roles import Role
+
+# `docker build --build-arg NAME` reads the bot's environment: never from Slack.
+_OWN_ENV = "dockops does not read values from its own environment."
 
 IMAGES = Command(
     ("images",), "List images", Role.VIEWER,
     args=(Arg("REPOSITORY", required=False),),
     flags=(
         Flag("all", "a", help="Show all images (default hides intermediate images)"),
-        Flag("filter", "f", "list", "Filter output (dangling=true, label=, reference=, ...)",
-             "KEY=VALUE"),
+        Flag("filter", "f", KeyValue("dangling=true", collect="filters"),
+             "Filter output (dangling=true, label=, reference=, ...)", "KEY=VALUE"),
         Flag("quiet", "q", help="Only show image IDs"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("digests", help="Show digests"),
@@ -49,7 +53,7 @@ IMAGE_PRUNE = Command(
     ("image", "prune"), "Remove unused images (dangling only, or all unused with -a)", Role.ADMIN,
     flags=(
         Flag("all", "a", help="Remove all unused images, not just dangling ones"),
-        Flag("filter", kind="list", help="until=24h, label=KEY[=VALUE], label!=...",
+        Flag("filter", kind=PruneFilter(), help="until=24h, label=KEY[=VALUE], label!=...",
              metavar="FILTER"),
         Flag("force", "f", help="Accepted for CLI habit; Slack still asks to confirm"),
     ),
@@ -62,11 +66,13 @@ BUILD = Command(
     args=(Arg("CONTEXT"),),
     flags=(
         Flag("tag", "t", "list", "Name and optionally a tag (name:tag)", "NAME:TAG"),
-        Flag("build-arg", kind="list", help="Set build-time variables", metavar="K=V"),
+        Flag("build-arg", kind=KeyValue("MODE=prod", note=_OWN_ENV),
+             help="Set build-time variables", metavar="K=V"),
         Flag("file", "f", "str", "Name of the Dockerfile inside the context", "PATH"),
         Flag("no-cache", help="Do not use cache when building the image"),
         Flag("pull", help="Always attempt to pull a newer version of the base image"),
-        Flag("label", kind="list", help="Set metadata for an image", metavar="K=V"),
+        Flag("label", kind=KeyValue("team=goals", note=_OWN_ENV), help="Set metadata for an image",
+             metavar="K=V"),
     ),
     aliases=(("image", "build"),),
     examples=("build -t goals:latest goals", "build -t goals:1.1 --build-arg MODE=prod goals"),
@@ -93,7 +99,6 @@ PULL = Command(
     flags=(
         Flag("all-tags", "a", help="Not available from Slack: pull one tag at a time"),
         Flag("platform", kind="str", help="Set platform (e.g. linux/amd64)", metavar="PLATFORM"),
-        Flag("quiet", "q", help="Suppress verbose output"),
     ),
     aliases=(("image", "pull"),),
     examples=("pull 127.0.0.1:5000/team/goals:1.0", "pull --platform linux/amd64 redis:7"),

@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.commands.kinds import Kind
 from bot.commands.secrets import refuse_typed_secrets
 from bot.commands.spec import Command, Flag, Invocation
 from bot.errors import UsageError
@@ -152,6 +153,7 @@ def _options_part(command: Command, words: list[str]) -> list[str]:
 
 def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], list[str], set[str]]:
     options: dict[str, Any] = {flag.dest: flag.initial() for flag in command.flags}
+    collected: dict[str, list[Any]] = {}  # a repeatable kind's values, gathered at the end
     typed: set[str] = set()
     args: list[str] = []
     only_args = False
@@ -175,7 +177,8 @@ def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], 
                 if i >= len(words):
                     raise _usage(command, f"flag needs an argument: --{name}")
                 value, i = words[i], i + 1
-            _assign(command, flag, options, value if (eq or flag.takes_value) else None)
+            _assign(command, flag, f"--{name}", options, collected,
+                    value if (eq or flag.takes_value) else None)
             typed.add(flag.dest)
             continue
         cluster = word[1:]
@@ -185,20 +188,34 @@ def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], 
                 raise _usage(command, f"unknown shorthand flag: {letter!r} in {word}")
             typed.add(flag.dest)
             if not flag.takes_value:
-                _assign(command, flag, options, None)
+                _assign(command, flag, f"-{letter}", options, collected, None)
                 continue
             value = cluster[j + 1:].removeprefix("=")
             if not value:
                 if i >= len(words):
                     raise _usage(command, f"flag needs an argument: {letter!r} in {word}")
                 value, i = words[i], i + 1
-            _assign(command, flag, options, value)
+            _assign(command, flag, f"-{letter}", options, collected, value)
             break
+    for flag in command.flags:
+        if isinstance(flag.kind, Kind) and flag.dest in collected:
+            options[flag.dest] = flag.kind.gather(tuple(collected[flag.dest]))
     return options, args, typed
 
 
-def _assign(command: Command, flag: Flag, options: dict[str, Any], value: str | None) -> None:
-    if flag.kind == "bool":
+def _assign(command: Command, flag: Flag, typed: str, options: dict[str, Any],
+            collected: dict[str, list[Any]], value: str | None) -> None:
+    """Store one flag's value, converted by its kind; `typed` is the flag as written."""
+    if isinstance(flag.kind, Kind):
+        try:
+            converted = flag.kind.convert(str(value), typed)
+        except UsageError as exc:  # the kind's sentence; the usage line when it gave no example
+            raise (_usage(command, exc.message) if not exc.detail else exc) from None
+        if flag.kind.many:
+            collected.setdefault(flag.dest, []).append(converted)
+        else:
+            options[flag.dest] = converted
+    elif flag.kind == "bool":
         if value is None or value.lower() in ("true", "1"):
             options[flag.dest] = True
         elif value.lower() in ("false", "0"):

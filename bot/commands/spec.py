@@ -6,18 +6,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.commands.kinds import Kind
 from bot.roles import Role
 
+# The plain kinds by name; a Kind object (bot/commands/kinds.py) reads a typed value.
 FlagKind = Literal["bool", "str", "int", "list"]
 
 
 @dataclass(frozen=True)
 class Flag:
-    """One option: `--long`, optional `-s`, and what value it takes."""
+    """One option: `--long`, optional `-s`, and what value it takes (converted at parse time)."""
 
     long: str
     short: str | None = None
-    kind: FlagKind = "bool"
+    kind: FlagKind | Kind = "bool"
     help: str = ""
     metavar: str = ""
     default: Any = None
@@ -31,6 +33,8 @@ class Flag:
         return self.kind != "bool"
 
     def initial(self) -> Any:
+        if isinstance(self.kind, Kind):
+            return self.kind.initial()
         if self.kind == "list":
             return ()
         if self.kind == "bool":
@@ -39,7 +43,8 @@ class Flag:
 
     def signature(self) -> str:
         short = f"-{self.short}, " if self.short else "    "
-        value = f" {self.metavar or self.kind}" if self.takes_value else ""
+        named = self.kind if isinstance(self.kind, str) else "value"
+        value = f" {self.metavar or named}" if self.takes_value else ""
         return f"{short}--{self.long}{value}"
 
 

@@ -10,7 +10,7 @@ HOST_FLAG = Flag("host", "H", "str", "Host(s) to ask: a name, a comma list, or a
 
 SYSTEM_DF = Command(
     ("system", "df"), "Show docker disk usage", Role.VIEWER,
-    flags=(Flag("verbose", "v", help="Show detailed information on space usage"), HOST_FLAG),
+    flags=(HOST_FLAG,),
     examples=("system df",),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,13 +15,10 @@ from bot.timeparse import from_docker
 MAX_LOG_BYTES = 8 * 1024 * 1024  # what `--tail all` reads at most before saying "truncated"
 
 
-def filters_dict(filters: Iterable[str]) -> dict[str, list[str]]:
-    """`KEY=VALUE` filter words as the engine's filter map (a key may repeat)."""
-    result: dict[str, list[str]] = {}
-    for item in filters:
-        key, _, value = item.partition("=")
-        result.setdefault(key.strip(), []).append(value.strip())
-    return result
+def filters_dict(filters: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
+    """A parsed `--filter` map (bot/commands/kinds.py) as docker-py sends it: lists, since
+    docker-py would send a tuple as one value."""
+    return {key: list(values) for key, values in (filters or {}).items()}
 
 
 def format_ports(ports: Iterable[dict[str, Any]]) -> tuple[str, ...]:
@@ -58,8 +55,8 @@ def _row(raw: dict[str, Any], size: bool) -> ContainerRow:
 
 
 @engine_call
-def ps(engine: Engine, *, all: bool = False, filters: Iterable[str] = (), last: int | None = None,
-       size: bool = False) -> list[ContainerRow]:
+def ps(engine: Engine, *, all: bool = False, filters: Mapping[str, Sequence[str]] | None = None,
+       last: int | None = None, size: bool = False) -> list[ContainerRow]:
     """`docker ps`: one list call, no inspect per container (fast at 1,000 containers)."""
     raw = engine.api.containers(
         all=all or last is not None, limit=last if last is not None else -1,

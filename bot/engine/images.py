@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,20 +14,9 @@ from bot.redact import mask_document
 from bot.timeparse import from_docker
 
 
-def split_reference(reference: str) -> tuple[str, str]:
-    """`repo:tag` -> (repo, tag); a registry port is not a tag."""
-    if "@" in reference:
-        repo, _, digest = reference.partition("@")
-        return repo, digest
-    repo, sep, tag = reference.rpartition(":")
-    if not sep or "/" in tag:
-        return reference, "latest"
-    return repo, tag
-
-
 @engine_call
 def images(engine: Engine, *, repository: str | None = None, all: bool = False,
-           filters: Iterable[str] = ()) -> list[ImageRow]:
+           filters: Mapping[str, Sequence[str]] | None = None) -> list[ImageRow]:
     """`docker images`: one row per tag, `<none>` for dangling images."""
     raw = engine.api.images(name=repository, all=all, filters=filters_dict(filters) or None)
     rows: list[ImageRow] = []

@@ -10,95 +10,23 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import docker.errors
 
+from bot.commands.kinds import parse_label_filter
+from bot.commands.values import LabelFilter
 from bot.engine.client import Engine
+from bot.engine.results import ImageTarget, PruneImage, PrunePlan, PruneResult
 from bot.engine.translate import engine_call, explain_api_error
-from bot.errors import EngineError, UsageError
+from bot.errors import NoSuchImage
+from bot.refs import InvalidReference, normalize
 from bot.timeparse import from_docker
 
 REMOVE_CONCURRENCY = 4
 _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
-
-
-@dataclass(frozen=True)
-class PruneImage:
-    """An image a prune would remove (or skipped, with the reason)."""
-
-    id: str
-    tags: tuple[str, ...]
-    size: int
-    created: datetime
-    reason: str = ""  # why it is skipped; empty for a planned image
-    digests: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return ", ".join(self.tags) if self.tags else "<none>"
-
-
-@dataclass(frozen=True)
-class PrunePlan:
-    """What a prune would remove, and what it leaves and why. Nothing has been deleted."""
-
-    images: tuple[PruneImage, ...]
-    skipped: tuple[PruneImage, ...]
-    all: bool
-    until: timedelta | None
-    labels: tuple[str, ...]
-    keep: tuple[str, ...]
-
-    @property
-    def total_bytes(self) -> int:
-        """Bytes reclaimed at most: shared layers are counted with every image holding them."""
-        return sum(image.size for image in self.images)
-
-    def only(self, image_ids: Iterable[str]) -> PrunePlan:
-        """The plan limited to `image_ids` (what a confirmed preview showed): never more."""
-        shown = set(image_ids)
-        return replace(self, images=tuple(i for i in self.images if i.id in shown))
-
-
-@dataclass(frozen=True)
-class PruneResult:
-    """What a prune did: images removed, images the engine refused, bytes reclaimed."""
-
-    removed: tuple[PruneImage, ...]
-    failed: tuple[tuple[PruneImage, str], ...]
-    untagged: tuple[str, ...]
-
-    @property
-    def reclaimed_bytes(self) -> int:
-        return sum(image.size for image in self.removed)
-
-
-@dataclass(frozen=True)
-class LabelFilter:
-    """`label=KEY`, `label=KEY=VALUE`, `label!=KEY`, `label!=KEY=VALUE`."""
-
-    key: str
-    value: str | None
-    negate: bool
-
-    @classmethod
-    def parse(cls, text: str) -> LabelFilter:
-        negate = text.startswith("label!=")
-        body = text.split("=", 1)[1] if text.startswith(("label=", "label!=")) else text
-        key, eq, value = body.partition("=")
-        if not key:
-            raise UsageError(f"Invalid label filter {text!r}.",
-                             detail="Use label=KEY, label=KEY=VALUE, label!=KEY or "
-                                    "label!=KEY=VALUE.")
-        return cls(key, value if eq else None, negate)
-
-    def matches(self, labels: dict[str, str]) -> bool:
-        hit = self.key in labels and (self.value is None or labels[self.key] == self.value)
-        return not hit if self.negate else hit
 
 
 def _refs(raw: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -122,12 +50,13 @@ def _kept_by(keep: Iterable[str], tags: Sequence[str], labels: dict[str, str]) -
 
 @engine_call
 def plan_prune(engine: Engine, *, all: bool, until: timedelta | None,
-               labels: Sequence[str] = (), keep: Sequence[str] = ()) -> PrunePlan:
+               labels: Sequence[LabelFilter | str] = (), keep: Sequence[str] = ()) -> PrunePlan:
     """What `image prune [-a] [--filter until=..] [--filter label=..]` would remove, and why not the rest.
 
     One `images` call and one `containers` call; nothing is deleted.
     """
-    filters = [LabelFilter.parse(item) for item in labels]
+    # `image prune --filter` arrives parsed; [jobs.prune] labels are config text.
+    filters = [f if isinstance(f, LabelFilter) else parse_label_filter(f) for f in labels]
     raw_images = engine.api.images(all=False)  # top-level images, as the engine's prune sees them
     used: dict[str, str] = {}
     for container in engine.api.containers(all=True):
@@ -160,7 +89,8 @@ def plan_prune(engine: Engine, *, all: bool, until: timedelta | None,
         else:
             planned.append(image)
     planned.sort(key=lambda i: i.created)
-    return PrunePlan(tuple(planned), tuple(skipped), all, until, tuple(labels), tuple(keep))
+    return PrunePlan(tuple(planned), tuple(skipped), all, until, tuple(map(str, labels)),
+                     tuple(keep))
 
 
 def _remove_refs(engine: Engine, image: PruneImage) -> list[dict[str, Any]]:
@@ -216,26 +146,14 @@ def _remove_one(engine: Engine, image: PruneImage) -> tuple[list[dict], str]:
 
 # -- rmi ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ImageTarget:
-    """An image `rmi` names: what removing that reference would do."""
-
-    typed: str
-    id: str
-    tags: tuple[str, ...]
-    size: int
-    used_by: tuple[tuple[str, str], ...]  # (container name, state)
-
-    @property
-    def untag_only(self) -> bool:
-        """Removing a name:tag of an image with other tags only untags it."""
-        return len(self.tags) > 1 and self.typed in self.tags
-
-
-def _normalized(reference: str) -> str:
-    """`busybox` as the engine lists it: `busybox:latest` (a registry port is not a tag)."""
-    last = reference.rsplit("/", 1)[-1]
-    return reference if ":" in last or "@" in reference else f"{reference}:latest"
+def _as_listed(typed: str, tags: tuple[str, ...]) -> str:
+    """`busybox` as the engine lists it, `busybox:latest`, when the image has that tag; else
+    as typed (an image ID, or a digest)."""
+    try:
+        listed = normalize(typed)
+    except InvalidReference:
+        return typed  # a full image ID is no name
+    return listed if listed in tags else typed
 
 
 @engine_call
@@ -253,11 +171,11 @@ def find_images(engine: Engine, references: Iterable[str]) -> list[ImageTarget]:
         users = tuple(((c.get("Names") or [c["Id"][:12]])[0].lstrip("/"), c.get("State", ""))
                       for c in containers if c.get("ImageID") == raw["Id"])
         tags = tuple(t for t in raw.get("RepoTags") or () if t != _NONE_TAG)
-        typed_ref = _normalized(typed) if _normalized(typed) in tags else typed
-        targets.append(ImageTarget(typed_ref, raw["Id"], tags, int(raw.get("Size") or 0), users))
+        targets.append(ImageTarget(_as_listed(typed, tags), raw["Id"], tags,
+                                   int(raw.get("Size") or 0), users))
     if missing:
         listed = ", ".join(f"`{m}`" for m in missing)
-        raise EngineError(f"No such image: {listed}. Nothing was done.",
+        raise NoSuchImage(f"No such image: {listed}. Nothing was done.",
                           detail="`/docker images` lists them.")
     return targets
 

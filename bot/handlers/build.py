@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 
+from bot import refs
 from bot.config import BuildConfig
 from bot.engine import build as engine_build
 from bot.engine.build import BuildProgress, BuildSpec
@@ -60,17 +60,17 @@ def dockerfile_in(context: str, name: str | None) -> str | None:
     return os.path.relpath(path, os.path.realpath(context))
 
 
-def key_values(values: Iterable[str], flag: str) -> dict[str, str]:
-    """`K=V` options as a dict; a bare K is refused (the CLI would read the bot's environment)."""
-    pairs: dict[str, str] = {}
-    for value in values:
-        key, eq, rest = value.partition("=")
-        if not eq or not key:
-            raise UsageError(f'"{value}" for {flag} needs the form KEY=VALUE.',
-                             detail=f"Example: {flag} MODE=prod. dockops does not read values "
-                                    "from its own environment.")
-        pairs[key] = rest
-    return pairs
+def check_tag(tag: str) -> None:
+    """A `-t` name docker accepts: a reference with a tag, never a digest."""
+    try:
+        digest = refs.parse(tag).digest
+    except refs.InvalidReference as exc:
+        raise UsageError(f'invalid tag "{tag}": {exc.reason}.',
+                         detail="Use NAME[:TAG], e.g. team/app:1.0 or "
+                                "127.0.0.1:5000/team/app:1.0.") from None
+    if digest:
+        raise UsageError(f'invalid tag "{tag}": a build tags its image, it cannot name a digest.',
+                         detail="Use NAME[:TAG], e.g. team/app:1.0.")
 
 
 def build_spec(ctx: Context) -> BuildSpec:
@@ -79,14 +79,11 @@ def build_spec(ctx: Context) -> BuildSpec:
     config: BuildConfig = ctx.services.settings.build
     context = resolve_context(config, inv.args[0])
     for tag in inv.opt("tag"):
-        if not engine_build.valid_tag(tag):
-            raise UsageError(f'invalid tag "{tag}": use NAME[:TAG] in lowercase, e.g. '
-                             "team/app:1.0 or 127.0.0.1:5000/team/app:1.0.")
+        check_tag(tag)
     return BuildSpec(
         context=context, tags=tuple(inv.opt("tag")),
         dockerfile=dockerfile_in(context, inv.opt("file")),
-        buildargs=key_values(inv.opt("build_arg"), "--build-arg"),
-        labels=key_values(inv.opt("label"), "--label"),
+        buildargs=inv.opt("build_arg"), labels=inv.opt("label"),
         nocache=bool(inv.opt("no_cache")), pull=bool(inv.opt("pull")),
         timeout=config.timeout_seconds)
 

@@ -6,21 +6,11 @@ import dataclasses
 from collections.abc import Callable
 
 from bot.commands.spec import Invocation
+from bot.commands.values import RunRequest
 from bot.engine import lifecycle
 from bot.engine.client import Engine
-from bot.engine.lifecycle import (
-    RunRequest,
-    parse_cpus,
-    parse_env,
-    parse_labels,
-    parse_memory,
-    parse_mount,
-    parse_publish,
-    parse_restart,
-    parse_volume,
-)
 from bot.engine.privileges import ContainerPrivileges, container_privileges
-from bot.errors import EngineError, RefusedError, UsageError
+from bot.errors import EngineError, NoSuchContainer, RefusedError, UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
 from bot.policy import check_run
@@ -47,24 +37,23 @@ def no_terminal(command: str) -> UsageError:
 
 
 def run_request(inv: Invocation) -> RunRequest:
-    """The `run` command line as a validated request; UsageError names the first bad option."""
+    """The `run` command line as a request; its values were converted when it was parsed.
+
+    Only what no single flag can see is checked here: --rm with a restart policy.
+    """
     opt = inv.opt
     restart = opt("restart")
-    if opt("rm") and restart and restart != "no":
+    if opt("rm") and restart is not None and restart.name != "no":
         raise UsageError("Conflicting options: --restart and --rm.",
                          detail="A container removed when it exits cannot be restarted: keep "
                                 "one of the two.")
     return RunRequest(
         image=inv.args[0], command=tuple(inv.args[1:]), name=opt("name"),
-        detach=bool(opt("detach")), remove=bool(opt("rm")), env=tuple(parse_env(opt("env"))),
-        labels=parse_labels(opt("label")),
-        ports=tuple(parse_publish(spec) for spec in opt("publish")),
-        restart=parse_restart(restart) if restart else None, workdir=opt("workdir"),
-        entrypoint=opt("entrypoint"), volumes=tuple(parse_volume(v) for v in opt("volume")),
-        mounts=tuple(parse_mount(m) for m in opt("mount")), network=opt("network"),
-        user=opt("user"), hostname=opt("hostname"),
-        memory=parse_memory(opt("memory")) if opt("memory") else None,
-        nano_cpus=parse_cpus(opt("cpus")) if opt("cpus") else None,
+        detach=bool(opt("detach")), remove=bool(opt("rm")), env=opt("env"), labels=opt("label"),
+        ports=opt("publish"), restart=restart, workdir=opt("workdir"),
+        entrypoint=opt("entrypoint"), volumes=opt("volume"), mounts=opt("mount"),
+        network=opt("network"), user=opt("user"), hostname=opt("hostname"),
+        memory=opt("memory"), nano_cpus=opt("cpus"),
         privileged=bool(opt("privileged")), cap_add=tuple(opt("cap_add")),
         devices=tuple(opt("device")), pid=opt("pid"), ipc=opt("ipc"),
         security_opt=tuple(opt("security_opt")), uts=opt("uts"),
@@ -73,11 +62,11 @@ def run_request(inv: Invocation) -> RunRequest:
 
 
 def _existing(ctx: Context, container: str) -> ContainerPrivileges:
-    """The facts about a container a command needs to exist; EngineError when it does not."""
+    """The facts about a container a command needs to exist; NoSuchContainer when it does not."""
     found = container_privileges(ctx.engine, container)
     if found is None:
-        raise EngineError(f"No such container: `{container}`. Nothing was done.",
-                          detail="`/docker ps -a` lists the containers.")
+        raise NoSuchContainer(f"No such container: `{container}`. Nothing was done.",
+                              detail="`/docker ps -a` lists the containers.")
     return found
 
 
@@ -239,7 +228,7 @@ def exec_(ctx: Context) -> Message:
         check_exec(target, ctx.role, ctx.services.settings.run)
     wait = ctx.services.settings.limits.attached_run_seconds
     result = lifecycle.exec_run(ctx.engine, inv.args[0], inv.args[1:],
-                                env=parse_env(inv.opt("env")), workdir=inv.opt("workdir"),
+                                env=inv.opt("env"), workdir=inv.opt("workdir"),
                                 user=inv.opt("user"), detach=bool(inv.opt("detach")),
                                 wait_seconds=wait)
     return views.exec_result(result, wait_seconds=wait)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
+from bot.commands.values import PruneFilters
 from bot.engine import lifecycle, prune
 from bot.engine.translate import running_rm_message
-from bot.errors import DockopsError, EngineError, UsageError
+from bot.errors import DockopsError, EngineError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
-from bot.timeparse import parse_duration
 from bot.views import lifecycle as lifecycle_views
 from bot.views import remove as views
 from bot.views.message import Message
@@ -75,26 +73,11 @@ def rmi(ctx: Context) -> Message:
     return views.rmi_result(done)
 
 
-def prune_options(filters: tuple[str, ...]) -> tuple[timedelta | None, list[str]]:
-    """`--filter until=24h` and `--filter label=...`/`label!=...`, as plan_prune takes them."""
-    until: timedelta | None = None
-    labels: list[str] = []
-    for item in filters:
-        key, eq, value = item.partition("=")
-        if key == "until" and eq:
-            until = parse_duration(value)
-        elif key in ("label", "label!") and eq and value:
-            labels.append(item)
-        else:
-            raise UsageError(f"Invalid filter {item!r} for `image prune`.",
-                             detail="Filters: until=24h, label=KEY[=VALUE], label!=KEY[=VALUE].")
-    return until, labels
-
-
 def _plan(ctx: Context) -> prune.PrunePlan:
     inv = ctx.invocation
-    until, labels = prune_options(inv.opt("filter"))
-    return prune.plan_prune(ctx.engine, all=bool(inv.opt("all")), until=until, labels=labels)
+    filters: PruneFilters = inv.opt("filter")  # read when the command was parsed
+    return prune.plan_prune(ctx.engine, all=bool(inv.opt("all")), until=filters.until,
+                            labels=filters.labels)
 
 
 @previews("image prune")

@@ -43,11 +43,9 @@ def _check_bind(source: str, typed: str, run: RunPolicyConfig) -> None:
 def check_run(invocation: Invocation, run: RunPolicyConfig) -> None:
     """Refuse `run` options the `[run]` config does not allow, naming the rule and the key.
 
-    Called before anything reaches the engine: a refused run creates nothing.
+    Called before anything reaches the engine: a refused run creates nothing. The volumes
+    and mounts arrive parsed (VolumeSpec, MountSpec), as the engine will receive them.
     """
-    # The option parsers live with the engine code that uses them; policy needs only these two.
-    from bot.engine.lifecycle import parse_mount, parse_volume
-
     opt = invocation.opt
     if opt("privileged") and not run.allow_privileged:
         raise _run_refused("`--privileged`", "a privileged container has full access to the host",
@@ -73,17 +71,15 @@ def check_run(invocation: Invocation, run: RunPolicyConfig) -> None:
         raise _run_refused(f"`--security-opt {opt('security_opt')[0]}`", "security options "
                            "(seccomp, AppArmor, SELinux) stay at the engine's defaults",
                            "allow_security_opt = true")
-    for spec in opt("volume") or ():
-        volume = parse_volume(spec)
+    for volume in opt("volume") or ():
         if volume.is_bind and volume.source is not None:
-            _check_bind(volume.source, f"-v {spec}", run)
-    for spec in opt("mount") or ():
-        mount = parse_mount(spec)
+            _check_bind(volume.source, f"-v {volume.text}", run)
+    for mount in opt("mount") or ():
         if mount.type == "bind":
-            _check_bind(mount.source, f"--mount {spec}", run)
+            _check_bind(mount.source, f"--mount {mount.text}", run)
         if {"volume-driver", "volume-opt"} & set(mount.options):
             raise RefusedError(
-                f"`--mount {spec}` is refused by the run policy: volume drivers and options can "
+                f"`--mount {mount.text}` is refused by the run policy: volume drivers and options can "
                 "bind host paths.",
                 detail="Create the volume on the host (docker volume create) and mount it by "
                        "name: --mount type=volume,source=NAME,target=/path")
@@ -218,14 +214,12 @@ def check_auto_restart(invocation: Invocation, role: Role) -> None:
     The engine restarts such a container by itself (and at every daemon start), resolving
     the bind sources again where dockops cannot re-check them.
     """
-    from bot.engine.lifecycle import parse_mount, parse_volume
-
     if role >= Role.ADMIN:
         return
-    policy = (invocation.opt("restart") or "no").strip().lower()
-    binds = [f"-v {spec}" for spec in invocation.opt("volume") or () if parse_volume(spec).is_bind]
-    binds += [f"--mount {spec}" for spec in invocation.opt("mount") or ()
-              if parse_mount(spec).type == "bind"]
+    restart = invocation.opt("restart")
+    policy = str(restart) if restart is not None else "no"
+    binds = [f"-v {v.text}" for v in invocation.opt("volume") or () if v.is_bind]
+    binds += [f"--mount {m.text}" for m in invocation.opt("mount") or () if m.type == "bind"]
     binds += [f"--volumes-from {name}" for name in invocation.opt("volumes_from") or ()]
     if policy != "no" and binds:
         raise RefusedError(

@@ -80,9 +80,9 @@ def _dangerous_targets(make_container: Make, tmp_path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("flag", ["--pid container:", "--ipc container:", "--network container:",
                                   "--volumes-from "])
 def test_even_when_joins_are_allowed_a_dangerous_target_is_refused_and_nothing_is_created(
-        pipeline_with: Callable[[str], Run], make_container: Make,
+        make_pipeline: Callable[[str], Run], make_container: Make,
         docker_client: docker.DockerClient, tmp_path: Path, flag: str) -> None:
-    run = pipeline_with("[run]\nallow_join_containers = true\n")
+    run = make_pipeline("[run]\nallow_join_containers = true\n")
     for kind, target in _dangerous_targets(make_container, tmp_path).items():
         check = unchanged(docker_client)
         outcome, sent = run(f"run -d -l {LABEL} {flag}{target} {BUSYBOX} sleep 30", **OPERATOR)
@@ -91,11 +91,11 @@ def test_even_when_joins_are_allowed_a_dangerous_target_is_refused_and_nothing_i
 
 
 def test_a_target_that_itself_joins_a_host_namespace_is_refused(
-        pipeline_with: Callable[[str], Run], make_container: Make,
+        make_pipeline: Callable[[str], Run], make_container: Make,
         docker_client: docker.DockerClient) -> None:
     hostnet = make_container(start=False, network_mode="host")
     relay = make_container(start=False, network_mode=f"container:{hostnet.id}")
-    run = pipeline_with("[run]\nallow_join_containers = true\n")
+    run = make_pipeline("[run]\nallow_join_containers = true\n")
     check = unchanged(docker_client)
     outcome, sent = run(f"run -d -l {LABEL} --network container:{relay.name} {BUSYBOX} sleep 30",
                         **OPERATOR)
@@ -104,12 +104,12 @@ def test_a_target_that_itself_joins_a_host_namespace_is_refused(
 
 
 def test_volumes_from_a_container_binding_outside_the_roots_is_refused(
-        pipeline_with: Callable[[str], Run], make_container: Make,
+        make_pipeline: Callable[[str], Run], make_container: Make,
         docker_client: docker.DockerClient, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     target = make_container(start=False, volumes={str(outside): {"bind": "/o", "mode": "rw"}})
-    run = pipeline_with("[run]\nallow_join_containers = true\n")
+    run = make_pipeline("[run]\nallow_join_containers = true\n")
     check = unchanged(docker_client)
     for flag in ("--volumes-from ", "--pid container:"):
         outcome, _ = run(f"run --rm -l {LABEL} {flag}{target.name} {BUSYBOX} touch /o/pwned",
@@ -120,10 +120,10 @@ def test_volumes_from_a_container_binding_outside_the_roots_is_refused(
 
 
 def test_an_allowed_join_shares_the_checked_container_by_id(
-        pipeline_with: Callable[[str], Run], make_container: Make,
+        make_pipeline: Callable[[str], Run], make_container: Make,
         docker_client: docker.DockerClient, names: Callable[[str], str]) -> None:
     target = make_container("sleep 300")
-    run = pipeline_with("[run]\nallow_join_containers = true\n")
+    run = make_pipeline("[run]\nallow_join_containers = true\n")
     joined = names("joined")
     outcome, sent = run(f"run -d --name {joined} -l {LABEL} --pid container:{target.name} "
                         f"{BUSYBOX} sleep 300", **OPERATOR)
@@ -210,10 +210,10 @@ def test_exec_as_root_is_refused_and_the_container_is_unchanged(
     assert not _exists_in(docker_client, web.name, "/pwned")
 
 
-def test_exec_as_root_is_allowed_when_the_config_says_so(pipeline_with: Callable[[str], Run],
+def test_exec_as_root_is_allowed_when_the_config_says_so(make_pipeline: Callable[[str], Run],
                                                          make_container: Make) -> None:
     web = make_container("sleep 300", user="1000")
-    run = pipeline_with("[run]\nallow_root_user = true\n")
+    run = make_pipeline("[run]\nallow_root_user = true\n")
     outcome, sent = run(f"exec -u +0 {web.name} id -u", **OPERATOR)
     assert outcome.ok and "0" in sent.text().split()
 
@@ -293,14 +293,14 @@ def roots(tmp_path: Path) -> tuple[Path, Path]:
                                   "--mount type=bind,src={root}/link,dst=/x",
                                   "-v {root}/missing:/x", "-v {root}/dirlink/inner:/x"])
 def test_a_bind_through_a_symlink_or_to_nothing_is_refused_and_nothing_escapes(
-        pipeline_with: Callable[[str], Run], docker_client: docker.DockerClient,
+        make_pipeline: Callable[[str], Run], docker_client: docker.DockerClient,
         roots: tuple[Path, Path], spec: str) -> None:
     root, outside = roots
     (root / "sub").mkdir()
     (outside / "inner").mkdir()
     os.symlink(outside, root / "link")
     os.symlink(outside, root / "dirlink")
-    run = pipeline_with(f'[run]\nbind_mounts = ["{root}"]\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{root}"]\n')
     check = unchanged(docker_client)
     outcome, sent = run(f"run --rm -l {LABEL} {spec.format(root=root)} {BUSYBOX} "
                         "touch /x/pwned", **OPERATOR)
@@ -342,12 +342,12 @@ def _stopped(client: docker.DockerClient, name: str) -> None:
 
 @pytest.mark.parametrize("verb", ["start", "start -a", "restart"])
 def test_start_rechecks_binds_whose_source_became_a_symlink(
-        pipeline_with: Callable[[str], Run], docker_client: docker.DockerClient,
+        make_pipeline: Callable[[str], Run], docker_client: docker.DockerClient,
         names: Callable[[str], str], roots: tuple[Path, Path], verb: str) -> None:
     root, outside = roots
     sub = root / "sub"
     sub.mkdir()
-    run = pipeline_with(f'[run]\nbind_mounts = ["{root}"]\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{root}"]\n')
     name = names("bound")
     _run_with_bind(run, name, sub)
     wait_for(lambda: any(sub.iterdir()), what="the container to write into its bind")
@@ -362,13 +362,13 @@ def test_start_rechecks_binds_whose_source_became_a_symlink(
 
 
 def test_start_of_a_container_binding_outside_the_roots_needs_an_admin(
-        pipeline_with: Callable[[str], Run], make_container: Make,
+        make_pipeline: Callable[[str], Run], make_container: Make,
         docker_client: docker.DockerClient, roots: tuple[Path, Path]) -> None:
     root, outside = roots
     box = make_container("sh -c 'touch /o/started; sleep 300'", start=False,
                          volumes={str(outside): {"bind": "/o", "mode": "rw"}})
     ordinary = make_container("sleep 300", start=False)
-    run = pipeline_with(f'[run]\nbind_mounts = ["{root}"]\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{root}"]\n')
     outcome, _ = run(f"start {ordinary.name} {box.name}", **OPERATOR)
     assert outcome.result == "refused"
     # Nothing started, not even the ordinary container named first.
@@ -381,11 +381,11 @@ def test_start_of_a_container_binding_outside_the_roots_needs_an_admin(
 
 
 def test_an_operator_restarts_a_container_whose_binds_still_pass(
-        pipeline_with: Callable[[str], Run], docker_client: docker.DockerClient,
+        make_pipeline: Callable[[str], Run], docker_client: docker.DockerClient,
         names: Callable[[str], str], roots: tuple[Path, Path]) -> None:
     root, _ = roots
     (root / "sub").mkdir()
-    run = pipeline_with(f'[run]\nbind_mounts = ["{root}"]\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{root}"]\n')
     name = names("fine")
     _run_with_bind(run, name, root / "sub")
     _stopped(docker_client, name)
@@ -395,11 +395,11 @@ def test_an_operator_restarts_a_container_whose_binds_still_pass(
 
 
 def test_an_operator_cannot_give_a_bound_container_a_restart_policy(
-        pipeline_with: Callable[[str], Run], docker_client: docker.DockerClient,
+        make_pipeline: Callable[[str], Run], docker_client: docker.DockerClient,
         roots: tuple[Path, Path]) -> None:
     root, _ = roots
     (root / "sub").mkdir()
-    run = pipeline_with(f'[run]\nbind_mounts = ["{root}"]\nallow_join_containers = true\n')
+    run = make_pipeline(f'[run]\nbind_mounts = ["{root}"]\nallow_join_containers = true\n')
     check = unchanged(docker_client)
     outcome, _ = run(f"run -d -l {LABEL} --restart always --volumes-from x {BUSYBOX} sleep 30",
                      **OPERATOR)
