@@ -39,3 +39,11 @@ class EngineError(DockopsError):
 
     def __init__(self, message: str, *, detail: str = "") -> None:
         super().__init__(message, detail=detail, kind="engine")
+
+
+class NoSuchContainer(EngineError):
+    """The engine has no container of that name or ID (docker-py NotFound on a container)."""
+
+
+class NoSuchImage(EngineError):
+    """The engine has no image of that reference (docker-py ImageNotFound)."""

@@ -1,4 +1,9 @@
-"""Fixtures: a real Docker Engine, labelled test containers, settings and the pipeline."""
+"""Fixtures: a real Docker Engine, labelled test containers, settings and the pipeline.
+
+Markers come from the fixtures a test uses (see `pytest_collection_modifyitems`): a test that
+asks for the engine, a `dockops serve` process or the bot's image is marked so, and
+`make test-fast` (`-m "not engine and not slack_process and not image"`) leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,8 @@ import docker
 import pytest
 
 from bot.config import EnvSettings, Settings, parse_file
-from bot.pipeline import Outcome, Pipeline
-from bot.policy import Actor
 from bot.services import Services
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, Runner, unique
 
 pytest_plugins = ["tests.bot_rig", "tests.engines_rig", "tests.lifecycle_rig", "tests.registry_rig"]
 
@@ -93,20 +96,58 @@ def services(settings: Settings) -> Iterator[Services]:
     built.close()
 
 
-def command_runner(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
-    """Run command text through the real pipeline as a console (admin) or a Slack user."""
-    pipeline = Pipeline(services)
+def command_runner(services: Services) -> Runner:
+    """A Runner over services someone else closes."""
+    return Runner(services)
 
-    def run(text: str, *, user: str = "console", channel: str = "C0OPS",
-            source: str = "console") -> tuple[Outcome, RecordingResponder]:
-        responder = RecordingResponder()
-        actor = Actor(user_id=user, channel_id=channel, source=source)  # type: ignore[arg-type]
-        return pipeline.execute(text, actor, responder), responder
 
-    return run
+MakePipeline = Callable[..., Runner]
 
 
 @pytest.fixture
-def run_command(services: Services) -> Callable[..., tuple[Outcome, RecordingResponder]]:
+def make_pipeline(tmp_path: Path) -> Iterator[MakePipeline]:
+    """`make_pipeline(toml="", **env)`: a Runner whose config is the test roles, then `toml`.
+
+    `access=""` leaves the test roles out; `env` sets EnvSettings fields (`slack_api_url=...`).
+    Each call gets its own data directory; everything built is closed after the test.
+    """
+    built: list[Runner] = []
+
+    def make(toml: str = "", *, access: str = ACCESS, **env: str) -> Runner:
+        settings = make_settings(tmp_path / f"pipeline{len(built)}", access + toml, **env)
+        built.append(Runner(Services.build(settings)))
+        return built[-1]
+
+    yield make
+    for runner in reversed(built):
+        runner.close()
+
+
+@pytest.fixture
+def run_command(services: Services) -> Runner:
     """Run command text through the real pipeline as a console (admin) or a Slack user."""
-    return command_runner(services)
+    return Runner(services)
+
+
+# -- markers, from the fixtures a test uses -----------------------------------------------------
+
+# A fixture here means the test talks to a Docker Engine (directly or through the pipeline).
+ENGINE_FIXTURES = frozenset({
+    "docker_client", "busybox", "make_container", "services", "run_command", "make_pipeline",
+    "names", "confirmed", "second_engine", "ssh_access", "make_remote_container", "multi",
+    "registry", "auth_registry", "make_registry",
+    "boot", "fuzz_services",  # modules' own fixtures that build Services by hand
+})
+SLACK_PROCESS_FIXTURES = frozenset({"start_bot", "bot_server"})  # a real `dockops serve`
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by the fixtures it uses, so a new test needs no marker of its own."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SLACK_PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.slack_process)
+        # A serve process and an image build both talk to the engine too.
+        if (used & ENGINE_FIXTURES or item.get_closest_marker("image")
+                or item.get_closest_marker("slack_process")):
+            item.add_marker(pytest.mark.engine)

@@ -36,12 +36,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bot.pipeline import Outcome, Pipeline
-from bot.policy import Actor
-from bot.services import Services
 from bot.views.message import Message
 from tests.dockerd_files import DockerdFiles
-from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, unique, wait_for
+from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, Runner, unique, wait_for
 
 TLS_PORT = 2376
 SSH_PORT = 2222
@@ -377,18 +374,7 @@ LOCAL = "unix:///var/run/docker.sock"
 _HEADER = re.compile(r"^:(large_green_circle|red_circle|warning): \*([^*]+)\*")
 
 
-class Bot:
-    """A pipeline over one hosts config: `run(text)` as console admin or a Slack user."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.pipeline = Pipeline(services)
-
-    def run(self, text: str, *, user: str = "console", channel: str = "C0OPS",
-            source: str = "console") -> tuple[Outcome, RecordingResponder]:
-        responder = RecordingResponder()
-        actor = Actor(user_id=user, channel_id=channel, source=source)  # type: ignore[arg-type]
-        return self.pipeline.execute(text, actor, responder), responder
+Bot = Runner  # a pipeline over one hosts config: `bot.run(text)` as console admin or a Slack user
 
 
 def hosts_toml(*, default: str = "", extra: str = "", **urls: str) -> str:
@@ -407,20 +393,9 @@ def hosts_toml(*, default: str = "", extra: str = "", **urls: str) -> str:
 
 
 @pytest.fixture
-def multi(tmp_path: Path) -> Iterator[Callable[[str], Bot]]:
-    """Build a bot for a hosts config (TOML); closed after the test."""
-    from tests.conftest import make_settings
-
-    built: list[Services] = []
-
-    def build(toml: str) -> Bot:
-        services = Services.build(make_settings(tmp_path, toml))
-        built.append(services)
-        return Bot(services)
-
-    yield build
-    for services in built:
-        services.close()
+def multi(make_pipeline: Callable[..., Bot]) -> Callable[[str], Bot]:
+    """Build a bot for a hosts config (TOML with the test roles, as hosts_toml writes it)."""
+    return lambda toml: make_pipeline(toml, access="")
 
 
 def by_host(message: Message) -> dict[str, str]:

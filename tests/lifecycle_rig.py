@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import docker
 import pytest
@@ -38,24 +37,6 @@ def names(docker_client: docker.DockerClient) -> Iterator[Callable[[str], str]]:
     # An auto-removal still under way would trip the session's label sweep: let it finish.
     wait_for(lambda: not any(container_exists(docker_client, item) for item in made), timeout=15,
              what="test containers to be removed")
-
-
-@pytest.fixture
-def pipeline_with(tmp_path: Path) -> Iterator[Callable[..., Run]]:
-    """`pipeline_with(toml, **env)`: a run_command whose config has `toml` after the test roles."""
-    from tests.conftest import ACCESS, command_runner, make_settings
-
-    opened: list[Services] = []
-
-    def build(toml: str, **env: str) -> Run:
-        services = Services.build(make_settings(tmp_path / f"p{len(opened)}", ACCESS + toml,
-                                                **env))
-        opened.append(services)
-        return command_runner(services)
-
-    yield build
-    for services in opened:
-        services.close()
 
 
 def preview(services: Services, text: str) -> RecordingResponder:

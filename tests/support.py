@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import docker
 
 from bot.views.message import Message
 from bot.views.terminal import render
+
+if TYPE_CHECKING:
+    from bot.pipeline import Outcome
+    from bot.services import Services
 
 T = TypeVar("T")
 
@@ -91,3 +95,37 @@ def image_exists(client: docker.DockerClient, reference: str) -> bool:
     except docker.errors.NotFound:
         return False
     return True
+
+
+class Runner:
+    """Command text through the real pipeline, as the console (admin) or a Slack user.
+
+    `runner(text, user=..., channel=..., source=...)` returns (Outcome, RecordingResponder);
+    `.pipeline` and `.services` are there for what a test checks beyond the answer.
+    """
+
+    def __init__(self, services: Services) -> None:
+        from bot.pipeline import Pipeline  # here: importing tests.support stays light
+
+        self.services = services
+        self.pipeline = Pipeline(services)
+        self.closed = False
+
+    def __call__(self, text: str, *, user: str = "console", channel: str = "C0OPS",
+                 source: str = "console") -> tuple[Outcome, RecordingResponder]:
+        from bot.policy import Actor
+
+        responder = RecordingResponder()
+        actor = Actor(user_id=user, channel_id=channel, source=source)  # type: ignore[arg-type]
+        return self.pipeline.execute(text, actor, responder), responder
+
+    run = __call__  # `bot.run(text)`, as the hosts tests say it
+
+    def close(self) -> None:
+        """Close what the pipeline opened (the audit channel) and the services; once."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.pipeline.audit_channel is not None:
+            self.pipeline.audit_channel.close()
+        self.services.close()

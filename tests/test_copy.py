@@ -100,8 +100,8 @@ def exchange(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cp_run(pipeline_with: Callable[..., Run], files: FileServer, exchange: Path) -> Run:
-    return pipeline_with(f'[copy]\nhost_paths = ["{exchange}"]\nmax_bytes = 1000000\n',
+def cp_run(make_pipeline: Callable[..., Run], files: FileServer, exchange: Path) -> Run:
+    return make_pipeline(f'[copy]\nhost_paths = ["{exchange}"]\nmax_bytes = 1000000\n',
                          slack_api_url=files.api_url, slack_bot_token=TOKEN)
 
 
@@ -137,9 +137,9 @@ def test_cp_of_a_missing_path_says_so(run_command: Run, make_container: Make) ->
     assert not outcome.ok and "/nope" in sent.text() and "Traceback" not in sent.text()
 
 
-def test_cp_past_max_bytes_is_refused(pipeline_with: Callable[..., Run],
+def test_cp_past_max_bytes_is_refused(make_pipeline: Callable[..., Run],
                                       make_container: Make) -> None:
-    run = pipeline_with("[copy]\nmax_bytes = 1000\n")
+    run = make_pipeline("[copy]\nmax_bytes = 1000\n")
     web = make_container()
     put_file(web, "/data/blob.bin", PAYLOAD)
     for path in ("/data/blob.bin", "/data"):
@@ -180,13 +180,13 @@ def test_cp_from_slack_needs_an_admin_and_a_slack_link(cp_run: Run, files: FileS
 
 
 def test_cp_from_slack_explains_a_login_page_and_a_size_limit(
-        pipeline_with: Callable[..., Run], files: FileServer, make_container: Make) -> None:
+        make_pipeline: Callable[..., Run], files: FileServer, make_container: Make) -> None:
     web = make_container()
     link = files.add("big.bin", PAYLOAD)
-    wrong_token = pipeline_with("", slack_api_url=files.api_url, slack_bot_token="xoxb-other")
+    wrong_token = make_pipeline("", slack_api_url=files.api_url, slack_bot_token="xoxb-other")
     outcome, sent = wrong_token(f"cp - {web.name}:/ {link}")
     assert not outcome.ok and "files:read" in sent.text()
-    small = pipeline_with("[copy]\nmax_bytes = 100\n", slack_api_url=files.api_url,
+    small = make_pipeline("[copy]\nmax_bytes = 100\n", slack_api_url=files.api_url,
                           slack_bot_token=TOKEN)
     outcome, sent = small(f"cp - {web.name}:/ {link}")
     assert not outcome.ok and "max_bytes" in sent.text()

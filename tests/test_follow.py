@@ -61,9 +61,9 @@ def test_logs_f_updates_one_message_then_stops_when_the_container_exits(
     assert thread.replies == []  # short output: nothing more to attach
 
 
-def test_stop_ends_a_follow_and_says_who(pipeline_with: Callable[[str], Run],
+def test_stop_ends_a_follow_and_says_who(make_pipeline: Callable[[str], Run],
                                          make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 60\n")
+    run = make_pipeline("[limits]\nfollow_seconds = 60\n")
     web = make_container(["sh", "-c", TICKER])
     open_before = metrics.FOLLOWS_OPEN._value.get()
     thread = start_follow(run, f"logs -f --tail 5 {web.name}")
@@ -79,8 +79,8 @@ def test_stop_ends_a_follow_and_says_who(pipeline_with: Callable[[str], Run],
 
 
 def test_a_follow_stops_by_itself_at_its_deadline_and_updates_at_most_once_a_second(
-        pipeline_with: Callable[[str], Run], make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 3\nfollow_max_seconds = 600\n")
+        make_pipeline: Callable[[str], Run], make_container: Make) -> None:
+    run = make_pipeline("[limits]\nfollow_seconds = 3\nfollow_max_seconds = 600\n")
     web = make_container(["sh", "-c", TICKER])
     started = time.monotonic()
     thread = start_follow(run, f"logs -f {web.name}")
@@ -92,18 +92,18 @@ def test_a_follow_stops_by_itself_at_its_deadline_and_updates_at_most_once_a_sec
     assert len(thread.updates) <= 3 + 2 + 1, len(thread.updates)
 
 
-def test_follow_max_seconds_caps_the_follow(pipeline_with: Callable[[str], Run],
+def test_follow_max_seconds_caps_the_follow(make_pipeline: Callable[[str], Run],
                                             make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 600\nfollow_max_seconds = 1\n")
+    run = make_pipeline("[limits]\nfollow_seconds = 600\nfollow_max_seconds = 1\n")
     web = make_container()
     thread = start_follow(run, f"attach {web.name}")
     wait_for(lambda: finished(thread), timeout=6, what="the capped follow")
     assert "reached its 1 s limit" in render(thread.updates[-1])
 
 
-def test_several_follows_do_not_block_other_commands(pipeline_with: Callable[[str], Run],
+def test_several_follows_do_not_block_other_commands(make_pipeline: Callable[[str], Run],
                                                      make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 30\nworkers = 1\n")
+    run = make_pipeline("[limits]\nfollow_seconds = 30\nworkers = 1\n")
     containers = [make_container(["sh", "-c", TICKER]) for _ in range(3)]
     threads = []
     started = time.monotonic()
@@ -147,8 +147,8 @@ def test_attach_follows_live_output_and_refuses_a_stopped_container(
 
 
 def test_long_follows_attach_the_whole_output_in_the_thread(
-        pipeline_with: Callable[[str], Run], make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 30\n")
+        make_pipeline: Callable[[str], Run], make_container: Make) -> None:
+    run = make_pipeline("[limits]\nfollow_seconds = 30\n")
     job = make_container(["sh", "-c", "sleep 1; i=0; while [ $i -lt 3000 ]; do echo line-$i; "
                                       "i=$((i+1)); done"])
     thread = start_follow(run, f"logs -f {job.name}")
@@ -174,9 +174,9 @@ def test_logs_f_needs_an_operator(run_command: Run, make_container: Make) -> Non
     assert outcome.result == "refused" and "operator" in sent.text() and not sent.threads
 
 
-def test_the_console_waits_for_its_follow(pipeline_with: Callable[[str], Run],
+def test_the_console_waits_for_its_follow(make_pipeline: Callable[[str], Run],
                                           make_container: Make) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 1\n")
+    run = make_pipeline("[limits]\nfollow_seconds = 1\n")
     web = make_container()
     started = time.monotonic()
     outcome, sent = run(f"logs -f {web.name}")

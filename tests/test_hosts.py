@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import docker
 import pytest
@@ -15,12 +14,11 @@ from bot.engine.hosts import HostEngine
 from bot.errors import DockopsError, UsageError
 from bot.policy import Actor, role_for_host
 from bot.roles import Role
-from bot.services import Services
 from bot.views.hosts import HostAnswer, grouped
 from bot.views.limits import MAX_BLOCKS, MAX_SECTION_TEXT
 from bot.views.message import Attachment, Message
 from tests.bot_rig import BotProcess, answer_text
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import ACCESS
 from tests.engines_rig import (
     DEAD,
     LABEL,
@@ -264,25 +262,19 @@ def test_select_gives_engines_in_order_and_names_unknown_hosts(
     assert "`local`, `edge`" in refused.value.detail
 
 
-def test_without_hosts_configured_there_is_one_local_host(tmp_path: Path) -> None:
-    services = Services.build(make_settings(tmp_path, docker_host=LOCAL))
-    try:
-        assert services.hosts.names == ["local"] and services.hosts.default == "local"
-        assert services.hosts.get().url == LOCAL
-    finally:
-        services.close()
+def test_without_hosts_configured_there_is_one_local_host(make_pipeline: Callable[..., Bot]
+                                                          ) -> None:
+    hosts = make_pipeline(docker_host=LOCAL).services.hosts
+    assert hosts.names == ["local"] and hosts.default == "local"
+    assert hosts.get().url == LOCAL
 
 
-def test_hosts_never_shows_a_password_from_docker_host(multi: Callable[[str], Bot],
-                                                      tmp_path: Path) -> None:
+def test_hosts_never_shows_a_password_from_docker_host(make_pipeline: Callable[..., Bot]
+                                                      ) -> None:
     url = closed_port_url().replace("tcp://", "tcp://deploy:s3cret@")
-    services = Services.build(make_settings(tmp_path, docker_host=url))
-    try:
-        outcome, sent = Bot(services).run("hosts")
-        assert outcome.ok and "s3cret" not in raw(sent)
-        assert "tcp://deploy:********@127.0.0.1" in raw(sent)
-    finally:
-        services.close()
+    outcome, sent = make_pipeline(docker_host=url).run("hosts")
+    assert outcome.ok and "s3cret" not in raw(sent)
+    assert "tcp://deploy:********@127.0.0.1" in raw(sent)
 
 
 # -- configuration -----------------------------------------------------------------------------

@@ -121,9 +121,9 @@ def test_exec_detached_returns_at_once(run_command: Run, make_container: Make) -
              what="the detached exec to finish")
 
 
-def test_exec_past_the_deadline_stops_waiting(pipeline_with: Callable[[str], Run],
+def test_exec_past_the_deadline_stops_waiting(make_pipeline: Callable[[str], Run],
                                               make_container: Make) -> None:
-    run = pipeline_with("[limits]\nattached_run_seconds = 1\n")
+    run = make_pipeline("[limits]\nattached_run_seconds = 1\n")
     web = make_container()
     started = time.monotonic()
     outcome, sent = run(f"exec {web.name} sh -c 'echo working; sleep 20'")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import docker
 import pytest
@@ -17,13 +16,11 @@ from bot.handlers import Context
 from bot.pipeline import Pipeline
 from bot.policy import Actor, authorize, group_ids, role_of
 from bot.roles import Role
-from bot.services import Services
 from bot.slack.identity import UserGroups
 from bot.views.message import Message
 from tests.bot_rig import BotProcess, answer_text
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import ACCESS, MakePipeline
 from tests.slack_standin import SlackStandIn
-from tests.support import RecordingResponder
 
 ACCESS_CONFIG = parse_file(ACCESS).access
 USERS = {Role.NONE: "U0NOBODY", Role.VIEWER: "U0VIEW", Role.OPERATOR: "U0OPER",
@@ -92,17 +89,13 @@ def test_a_refusal_names_the_role_needed_and_the_role_held() -> None:
     assert refused.value.message == "`logs -f web` needs the operator role; you have no role."
 
 
-def test_a_fresh_install_lets_nobody_in_slack_and_says_which_key(tmp_path: Path) -> None:
-    services = Services.build(make_settings(tmp_path, ""))
-    try:
-        pipeline = Pipeline(services)
-        slack, console = RecordingResponder(), RecordingResponder()
-        refused = pipeline.execute("ps", Actor("U0ADMIN", "C0OPS"), slack)
-        assert refused.result == "refused"
-        assert "nobody has a role" in slack.text() and "[access]" in slack.text()
-        assert pipeline.execute("version", Actor("console:me", source="console"), console).ok
-    finally:
-        services.close()
+def test_a_fresh_install_lets_nobody_in_slack_and_says_which_key(make_pipeline: MakePipeline
+                                                                  ) -> None:
+    run = make_pipeline(access="")
+    refused, slack = run("ps", user="U0ADMIN", source="slack")
+    assert refused.result == "refused"
+    assert "nobody has a role" in slack.text() and "[access]" in slack.text()
+    assert run("version", user="console:me")[0].ok
 
 
 # -- every role x command class through the real pipeline --------------------------------
@@ -165,23 +158,16 @@ def test_refused_commands_leave_the_container_running(run_command, target) -> No
 
 # -- channels ------------------------------------------------------------------------------
 
-def test_commands_are_refused_outside_the_configured_channels(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, ACCESS.replace('console_role = "admin"',
-                                                      'console_role = "admin"\n'
-                                                      'channels = ["C0OPS"]'))
-    services = Services.build(settings)
-    try:
-        pipeline = Pipeline(services)
-        elsewhere = RecordingResponder()
-        outcome = pipeline.execute("version", Actor("U0ADMIN", "C0RANDOM"), elsewhere)
-        assert outcome.result == "refused"
-        assert "does not take commands in this channel" in elsewhere.text()
-        assert "C0RANDOM" in elsewhere.text() and "[access] channels" in elsewhere.text()
-        assert pipeline.execute("version", Actor("U0ADMIN", "C0OPS"), RecordingResponder()).ok
-        assert pipeline.execute("version", Actor("console:me", source="console"),
-                                RecordingResponder()).ok
-    finally:
-        services.close()
+def test_commands_are_refused_outside_the_configured_channels(make_pipeline: MakePipeline
+                                                               ) -> None:
+    run = make_pipeline(access=ACCESS.replace('console_role = "admin"',
+                                              'console_role = "admin"\nchannels = ["C0OPS"]'))
+    outcome, elsewhere = run("version", user="U0ADMIN", channel="C0RANDOM", source="slack")
+    assert outcome.result == "refused"
+    assert "does not take commands in this channel" in elsewhere.text()
+    assert "C0RANDOM" in elsewhere.text() and "[access] channels" in elsewhere.text()
+    assert run("version", user="U0ADMIN", source="slack")[0].ok
+    assert run("version", user="console:me")[0].ok
 
 
 def test_a_channel_entry_gives_its_role_only_in_that_channel(run_command) -> None:

@@ -12,12 +12,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import metrics
-from bot.jobs import records
 from bot.jobs.runner import JobRunner
 from bot.jobs.scheduler import JobScheduler
 from bot.pipeline import Pipeline
 from bot.policy import Actor
 from bot.services import Services
+from bot.store import jobs as records
 from tests.conftest import ACCESS, make_settings
 from tests.support import RecordingResponder, unique, wait_for
 
@@ -52,7 +52,7 @@ def stop(scheduler: JobScheduler) -> None:
     scheduler.runner.services.close()
 
 
-def runs(scheduler: JobScheduler, name: str) -> list[records.JobRunRow]:
+def runs(scheduler: JobScheduler, name: str) -> list[records.JobRun]:
     return records.recent_runs(scheduler.runner.services.store, name, 50)
 
 

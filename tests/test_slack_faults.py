@@ -23,6 +23,9 @@ from tests.conftest import ACCESS
 from tests.slack_standin import SlackStandIn
 from tests.support import RUN_ID, TEST_LABEL, unique, wait_for
 
+# The module shares one `dockops serve` (its own `bot` fixture, not start_bot).
+pytestmark = pytest.mark.slack_process
+
 FAULTS = ("500", "429", "drop")
 JOB_CHANNELS = {fault: f"C0NOTE{index}" for index, fault in enumerate((*FAULTS, "lost"))}
 

@@ -46,7 +46,7 @@ class Engine:
     def _connect(self) -> docker.DockerClient:
         if self.url is None:
             return docker.from_env(timeout=int(self.timeout), max_pool_size=self.pool_size)
-        return docker.DockerClient(base_url=self.url, timeout=int(self.timeout), tls=self.tls,
+        return docker.DockerClient(base_url=self.url, timeout=int(self.timeout), tls=self.tls or False,
                                    max_pool_size=self.pool_size,
                                    use_ssh_client=self.url.startswith("ssh://"))
 

@@ -20,11 +20,9 @@ from urllib.parse import quote
 import docker.errors
 
 from bot.engine.client import Engine
+from bot.engine.results import PathStat
 from bot.engine.translate import engine_call
 from bot.errors import DockopsError, UsageError
-
-_DIR_BIT = 1 << 31  # Go's os.ModeDir, as the engine reports modes
-_LINK_BIT = 1 << 27  # os.ModeSymlink
 
 
 class TooLarge(DockopsError):
@@ -34,24 +32,6 @@ class TooLarge(DockopsError):
 def too_large(what: str, limit: int) -> TooLarge:
     return TooLarge(f"{what} is larger than the copy limit ({limit:,} bytes).",
                     detail="An admin can raise `max_bytes` under [copy] in the dockops config.")
-
-
-@dataclass(frozen=True)
-class PathStat:
-    """What the engine says about a path in a container."""
-
-    name: str
-    size: int
-    mode: int
-    link_target: str = ""
-
-    @property
-    def is_dir(self) -> bool:
-        return bool(self.mode & _DIR_BIT)
-
-    @property
-    def is_link(self) -> bool:
-        return bool(self.mode & _LINK_BIT)
 
 
 def _stat_from_header(value: str | None) -> PathStat | None:

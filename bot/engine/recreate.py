@@ -51,9 +51,9 @@ def create_config(old: dict[str, Any], old_image: dict[str, Any], ref: str) -> d
         inherited = set(defaults.get(key) or ())
         config[key] = [item for item in config.get(key) or () if item not in inherited]
     for key in _DICT_DEFAULTS:
-        inherited = defaults.get(key) or {}
+        given = defaults.get(key) or {}
         config[key] = {k: v for k, v in (config.get(key) or {}).items()
-                       if k not in inherited or inherited[k] != v}
+                       if k not in given or given[k] != v}
     if config.get("Hostname") == old["Id"][:12]:
         config.pop("Hostname")  # the engine's generated hostname, not the user's
     config.pop("OnBuild", None)

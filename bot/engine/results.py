@@ -1,9 +1,13 @@
-"""Plain results the engine layer returns: no docker-py object crosses it."""
+"""Plain results the engine layer returns: no docker-py object crosses it.
+
+Views read these; this module imports nothing from docker-py (tests/test_views_light.py checks).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -132,3 +136,229 @@ class EngineInfo:
     storage_driver: str
     docker_root: str
     warnings: tuple[str, ...]
+
+
+# -- run, start -a, exec, multi-name verbs, previews (engine/lifecycle.py) ----------------------
+
+@dataclass(frozen=True)
+class Started:
+    """A detached run: what the CLI prints, plus where its ports landed."""
+
+    id: str
+    name: str
+    ports: tuple[str, ...]
+    removed_on_exit: bool
+
+
+@dataclass(frozen=True)
+class Attached:
+    """An attached run (or `start -a`): its exit code, or None when it outlived the wait."""
+
+    id: str
+    name: str
+    exit_code: int | None
+    output: str
+    output_cut: bool
+    waited: float
+    removed_on_exit: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.exit_code is not None
+
+
+@dataclass(frozen=True)
+class Done:
+    """What happened to one container (or image) of a multi-name command."""
+
+    name: str
+    ok: bool
+    error: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A container a command names, as one list call shows it."""
+
+    typed: str
+    id: str
+    name: str
+    image: str
+    state: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """A command run in a container: its exit code (None: still running) and output."""
+
+    container: str
+    command: tuple[str, ...]
+    exit_code: int | None
+    output: str = ""
+    output_cut: bool = False
+    detached: bool = False
+
+
+# -- cp (engine/copy.py) ---------------------------------------------------------------------
+
+_DIR_BIT = 1 << 31  # Go's os.ModeDir, as the engine reports modes
+_LINK_BIT = 1 << 27  # os.ModeSymlink
+
+
+@dataclass(frozen=True)
+class PathStat:
+    """What the engine says about a path in a container."""
+
+    name: str
+    size: int
+    mode: int
+    link_target: str = ""
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.mode & _DIR_BIT)
+
+    @property
+    def is_link(self) -> bool:
+        return bool(self.mode & _LINK_BIT)
+
+
+# -- build (engine/build.py) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """Where a running build is: its current step and the last lines it printed."""
+
+    step: str
+    recent: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """How a build ended. On failure `step` is the failing step and `error` the engine's reason."""
+
+    ok: bool
+    image_id: str
+    tags: tuple[str, ...]
+    step: str
+    error: str
+    log: str
+    seconds: float
+
+    def tail(self, count: int = 15) -> str:
+        return "\n".join(self.log.rstrip("\n").splitlines()[-count:])
+
+
+# -- push, pull, login (engine/registry.py) --------------------------------------------------
+
+@dataclass(frozen=True)
+class LayerProgress:
+    """A push or pull in flight: how many layers are done and the bytes moved so far."""
+
+    reference: str
+    layers: int
+    done: int
+    current: int
+    total: int
+    status: str
+
+
+@dataclass(frozen=True)
+class PushResult:
+    reference: str
+    digest: str
+    size: int
+    layers: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """A pull, with the local image before and after it."""
+
+    reference: str
+    updated: bool
+    id_before: str
+    id_after: str
+    digest_before: str
+    digest_after: str
+    status: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    registry: str
+    ok: bool
+    status: str
+
+
+# -- image prune, rmi (engine/prune.py) -------------------------------------------------------
+
+@dataclass(frozen=True)
+class PruneImage:
+    """An image a prune would remove (or skipped, with the reason)."""
+
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    created: datetime
+    reason: str = ""  # why it is skipped; empty for a planned image
+    digests: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.tags) if self.tags else "<none>"
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """What a prune would remove, and what it leaves and why. Nothing has been deleted."""
+
+    images: tuple[PruneImage, ...]
+    skipped: tuple[PruneImage, ...]
+    all: bool
+    until: timedelta | None
+    labels: tuple[str, ...]
+    keep: tuple[str, ...]
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes reclaimed at most: shared layers are counted with every image holding them."""
+        return sum(image.size for image in self.images)
+
+    def only(self, image_ids: Iterable[str]) -> PrunePlan:
+        """The plan limited to `image_ids` (what a confirmed preview showed): never more."""
+        shown = set(image_ids)
+        return replace(self, images=tuple(i for i in self.images if i.id in shown))
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune did: images removed, images the engine refused, bytes reclaimed."""
+
+    removed: tuple[PruneImage, ...]
+    failed: tuple[tuple[PruneImage, str], ...]
+    untagged: tuple[str, ...]
+
+    @property
+    def reclaimed_bytes(self) -> int:
+        return sum(image.size for image in self.removed)
+
+
+@dataclass(frozen=True)
+class ImageTarget:
+    """An image `rmi` names: what removing that reference would do."""
+
+    typed: str
+    id: str
+    tags: tuple[str, ...]
+    size: int
+    used_by: tuple[tuple[str, str], ...]  # (container name, state)
+
+    @property
+    def untag_only(self) -> bool:
+        """Removing a name:tag of an image with other tags only untags it."""
+        return len(self.tags) > 1 and self.typed in self.tags

@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 import docker.errors
 import requests.exceptions
 
-from bot.errors import DockopsError, EngineError
+from bot.errors import DockopsError, EngineError, NoSuchContainer, NoSuchImage
 from bot.redact import mask_output
 
 P = ParamSpec("P")
@@ -87,13 +87,23 @@ def _unreachable(engine_url: str, exc: Exception) -> EngineError:
     )
 
 
+def _not_found(exc: docker.errors.APIError) -> type[EngineError] | None:
+    """The typed error for a 404 docker-py raised: the one place that reads its wording."""
+    if isinstance(exc, docker.errors.ImageNotFound):
+        return NoSuchImage
+    if isinstance(exc, docker.errors.NotFound) and (match := _NO_SUCH.search(exc.explanation or "")):
+        return {"container": NoSuchContainer, "image": NoSuchImage}.get(match.group(1).lower())
+    return None
+
+
 def translate(engine_url: str, exc: BaseException) -> DockopsError:
     """Any failure from docker-py or requests, as the error the user should read."""
     if isinstance(exc, DockopsError):
         return exc
     # APIError is also a requests HTTPError: test it first.
     if isinstance(exc, docker.errors.APIError):
-        return EngineError(explain_api_error(exc))
+        kind = _not_found(exc) or EngineError
+        return kind(explain_api_error(exc))
     if isinstance(exc, requests.exceptions.RequestException | ConnectionError | TimeoutError):
         return _unreachable(engine_url, exc)
     if isinstance(exc, docker.errors.DockerException):

@@ -6,7 +6,7 @@ import json
 
 from bot.commands import TABLE
 from bot.engine import containers, images, system
-from bot.errors import EngineError, UsageError
+from bot.errors import EngineError, NoSuchContainer, NoSuchImage, UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
 from bot.handlers.fanout import per_host
@@ -93,12 +93,10 @@ def inspect(ctx: Context) -> Message:
     name = inv.args[0]
     try:
         details = containers.inspect(ctx.engine, name)
-    except EngineError as exc:
-        if "No such" not in exc.message:
-            raise
+    except NoSuchContainer:
         try:
             return _image_inspect(ctx, name)
-        except EngineError:
+        except NoSuchImage:
             raise EngineError(f"No such container or image: {name}.",
                               detail="`/docker ps -a` and `/docker images` list them.") from None
     return _inspect_output(name, details.raw, inv.opt("format"), inv.opt("raw"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.engine.build import BuildProgress, BuildResult
+from bot.engine.results import BuildProgress, BuildResult
 from bot.errors import DockopsError
 from bot.views import blocks
 from bot.views.format import short_id

@@ -5,8 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from bot.engine.copy import PathStat
-from bot.engine.lifecycle import Attached, Done, ExecResult, Started
+from bot.engine.results import Attached, Done, ExecResult, PathStat, Started
 from bot.views import blocks
 from bot.views.format import short_id, size
 from bot.views.jobs import RecreateLike

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.engine.registry import LayerProgress, LoginResult, PullResult, PushResult
+from bot.engine.results import LayerProgress, LoginResult, PullResult, PushResult
 from bot.errors import DockopsError
 from bot.views import blocks
 from bot.views.format import short_id, size

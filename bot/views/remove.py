@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.engine.lifecycle import Target
-from bot.engine.prune import ImageTarget, PrunePlan, PruneResult
+from bot.engine.results import ImageTarget, PrunePlan, PruneResult, Target
 from bot.views import blocks
 from bot.views.format import ago, short_id, size, table
 from bot.views.message import Message

@@ -14,7 +14,6 @@ import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import docker
 import pytest
@@ -24,12 +23,11 @@ from hypothesis import strategies as st
 from bot.engine.streams import LineBuffer, StreamReader
 from bot.errors import RefusedError, UsageError
 from bot.follows import Follow, FollowRegistry
-from bot.services import Services
 from bot.slack.listeners.commands import is_quick
 from bot.timeparse import parse_duration, parse_time
 from bot.workers import TooManyCommands, WorkerPool
 from tests.bot_rig import BotProcess, answer_text
-from tests.conftest import ACCESS, command_runner, make_settings
+from tests.conftest import MakePipeline
 from tests.slack_standin import SlackStandIn
 from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, RecordingThread, wait_for
 
@@ -90,18 +88,9 @@ Run = Callable[..., tuple]
 
 
 @pytest.fixture
-def run_as(tmp_path: Path) -> Iterator[Callable[[str], Run]]:
+def run_as(make_pipeline: MakePipeline) -> MakePipeline:
     """The real pipeline (console admin by default) with extra TOML appended to the test roles."""
-    built: list[Services] = []
-
-    def build(extra: str = "") -> Run:
-        services = Services.build(make_settings(tmp_path, ACCESS + extra))
-        built.append(services)
-        return command_runner(services)
-
-    yield build
-    for services in built:
-        services.close()
+    return make_pipeline
 
 
 @pytest.mark.parametrize("text", ["logs --since 1e999 {c}", "logs --since 99999999999999999999 {c}",

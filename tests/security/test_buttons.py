@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import docker
 import pytest
 from sqlalchemy import update
 
 from bot import metrics
-from bot.buttons import ButtonRow, Buttons
 from bot.follows import FOLLOWS
-from bot.jobs import records
 from bot.pipeline import Outcome, Pipeline
 from bot.policy import Actor
 from bot.services import Services
+from bot.store import Buttons, ButtonTable
+from bot.store import jobs as records
 from bot.views.confirm import CANCEL_ACTION, CONFIRM_ACTION
 from bot.views.jobs import PULL_ACTION, RECREATE_ACTION, SNOOZE_ACTION
 from bot.views.lifecycle import STOP_FOLLOW_ACTION
-from tests.conftest import ACCESS, make_settings
+from tests.conftest import MakePipeline
 from tests.support import BUSYBOX, RecordingResponder, unique, wait_for
 
 ROLES = {"none": "U0NOBODY", "viewer": "U0VIEW", "operator": "U0OPER", "admin": "U0ADMIN"}
@@ -55,10 +54,8 @@ class Clicker:
 
 
 @pytest.fixture
-def clicker(tmp_path: Path) -> Iterator[Clicker]:
-    services = Services.build(make_settings(tmp_path, ACCESS))
-    yield Clicker(services)
-    services.close()
+def clicker(make_pipeline: MakePipeline) -> Clicker:
+    return Clicker(make_pipeline().services)
 
 
 def test_unknown_forged_expired_and_used_tokens_are_refused_audited_and_change_nothing(
@@ -76,7 +73,7 @@ def test_unknown_forged_expired_and_used_tokens_are_refused_audited_and_change_n
     # Expired: the deadline passed before the click.
     expired = clicker.issue(STOP_FOLLOW_ACTION, f"--host local restart {web.name}", ttl=600)
     with clicker.services.store.session.begin() as session:
-        session.execute(update(ButtonRow).where(ButtonRow.token == expired)
+        session.execute(update(ButtonTable).where(ButtonTable.token == expired)
                         .values(expires=time.time() - 1))
     assert clicker.click(expired, STOP_FOLLOW_ACTION, "U0ADMIN")[0].decision == "refused"
 
@@ -169,29 +166,26 @@ def test_confirm_and_cancel_need_the_requester_or_an_admin_on_that_host(
 
 # -- per-host roles decide clicks too ---------------------------------------------------------
 
-def test_a_hosts_own_roles_decide_a_click_on_that_host(tmp_path: Path, make_container: Make,
+def test_a_hosts_own_roles_decide_a_click_on_that_host(make_pipeline: MakePipeline,
+                                                       make_container: Make,
                                                        docker_client: docker.DockerClient) -> None:
     hosts = ('[hosts.prod]\nurl = "unix:///var/run/docker.sock"\ndefault = true\n'
              '[hosts.prod.roles]\noperator = []\n'
              '[hosts.staging]\nurl = "unix:///var/run/docker.sock"\n'
              '[hosts.staging.roles]\noperator = ["U0VIEW"]\n')
-    services = Services.build(make_settings(tmp_path, ACCESS + hosts))
-    try:
-        clicker = Clicker(services)
-        web = make_container(name=unique("hr"))
-        started = docker_client.api.inspect_container(web.id)["State"]["StartedAt"]
-        on_prod = clicker.issue(STOP_FOLLOW_ACTION, f"--host prod restart {web.name}")
-        outcome, _, private = clicker.click(on_prod, STOP_FOLLOW_ACTION, "U0OPER")
-        assert outcome.decision == "refused" and private.sent
-        assert docker_client.api.inspect_container(web.id)["State"]["StartedAt"] == started
-        # staging makes a global viewer its operator: the host's lists decide, both ways.
-        on_staging = clicker.issue(STOP_FOLLOW_ACTION, f"--host staging restart {web.name}")
-        outcome, answer, _ = clicker.click(on_staging, STOP_FOLLOW_ACTION, "U0VIEW")
-        assert outcome.ok and answer.sent
-        assert docker_client.api.inspect_container(web.id)["State"]["StartedAt"] != started
-        assert [r.host for r in services.store.audit_rows(limit=1)] == ["staging"]
-    finally:
-        services.close()
+    clicker = Clicker(make_pipeline(hosts).services)
+    web = make_container(name=unique("hr"))
+    started = docker_client.api.inspect_container(web.id)["State"]["StartedAt"]
+    on_prod = clicker.issue(STOP_FOLLOW_ACTION, f"--host prod restart {web.name}")
+    outcome, _, private = clicker.click(on_prod, STOP_FOLLOW_ACTION, "U0OPER")
+    assert outcome.decision == "refused" and private.sent
+    assert docker_client.api.inspect_container(web.id)["State"]["StartedAt"] == started
+    # staging makes a global viewer its operator: the host's lists decide, both ways.
+    on_staging = clicker.issue(STOP_FOLLOW_ACTION, f"--host staging restart {web.name}")
+    outcome, answer, _ = clicker.click(on_staging, STOP_FOLLOW_ACTION, "U0VIEW")
+    assert outcome.ok and answer.sent
+    assert docker_client.api.inspect_container(web.id)["State"]["StartedAt"] != started
+    assert [r.host for r in clicker.services.store.audit_rows(limit=1)] == ["staging"]
 
 
 # -- recreate from a notice ---------------------------------------------------------------

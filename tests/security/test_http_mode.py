@@ -18,11 +18,10 @@ from typing import Any
 import docker
 import pytest
 
-from bot.services import Services
 from bot.slack.middleware import REFUSED
 from bot.slack.server import MAX_BODY_BYTES, WsgiApp
 from tests.bot_rig import BotProcess, answer_text
-from tests.conftest import make_settings
+from tests.conftest import MakePipeline, make_settings
 from tests.slack_standin import SlackStandIn, form_body, signed_headers
 from tests.support import RUN_ID, TEST_LABEL, wait_for
 
@@ -176,21 +175,18 @@ class _Counting(io.BytesIO):
 
 
 @pytest.mark.parametrize("length", ["", str(10 * MB)])
-def test_the_app_itself_reads_at_most_the_cap(tmp_path: Path, length: str) -> None:
+def test_the_app_itself_reads_at_most_the_cap(make_pipeline: MakePipeline, length: str) -> None:
     """Behind any WSGI server: a huge Content-Length is refused unread; without one (chunked),
     at most cap + 1 bytes are read."""
-    services = Services.build(make_settings(tmp_path, slack_signing_secret="s3cret"))
-    try:
-        app = WsgiApp(object(), services)  # type: ignore[arg-type]
-        body = _Counting(b"x" * (2 * MB))
-        statuses: list[str] = []
-        environ: dict[str, Any] = {"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST",
-                                   "CONTENT_LENGTH": length, "wsgi.input": body}
-        app(environ, lambda status, headers: statuses.append(status))
-        assert statuses == ["413 Content Too Large"]
-        assert body.asked <= (0 if length else MAX_BODY_BYTES + 1)
-    finally:
-        services.close()
+    services = make_pipeline(slack_signing_secret="s3cret").services
+    app = WsgiApp(object(), services)  # type: ignore[arg-type]
+    body = _Counting(b"x" * (2 * MB))
+    statuses: list[str] = []
+    environ: dict[str, Any] = {"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST",
+                               "CONTENT_LENGTH": length, "wsgi.input": body}
+    app(environ, lambda status, headers: statuses.append(status))
+    assert statuses == ["413 Content Too Large"]
+    assert body.asked <= (0 if length else MAX_BODY_BYTES + 1)
 
 
 # -- replays --------------------------------------------------------------------------------------

@@ -171,8 +171,8 @@ def test_logs_exec_and_attached_runs_mask_what_the_container_prints(
 
 @pytest.mark.parametrize("verb", ["logs -f --tail 5", "attach"])
 def test_live_output_masks_what_the_container_prints(
-        verb: str, pipeline_with: Callable[..., Run], make_container: Make, logged) -> None:
-    run = pipeline_with("[limits]\nfollow_seconds = 3\n")  # the follow ends by itself
+        verb: str, make_pipeline: Callable[..., Run], make_container: Make, logged) -> None:
+    run = make_pipeline("[limits]\nfollow_seconds = 3\n")  # the follow ends by itself
     printer = make_container(["sh", "-c", PRINTER], environment={"MYSQL_PW": ENV_SECRET})
     wait_for(lambda: b"ready" in printer.logs(), timeout=10, what="the secret lines")
     outcome, sent = run(f"{verb} {printer.name}", user="U0OPER", source="slack")
@@ -281,9 +281,9 @@ def slack_files() -> Iterator[tuple[CountingServer, CountingServer]]:
 
 
 def test_cp_sends_the_token_to_slack_file_paths_only(
-        pipeline_with: Callable[..., Run], slack_files, make_container: Make) -> None:
+        make_pipeline: Callable[..., Run], slack_files, make_container: Make) -> None:
     slack, elsewhere = slack_files
-    run = pipeline_with("", slack_api_url=f"{slack.base}/api/", slack_bot_token=TOKEN)
+    run = make_pipeline("", slack_api_url=f"{slack.base}/api/", slack_bot_token=TOKEN)
     web = make_container()
     web.exec_run(["mkdir", "-p", "/data"])
     refused = [

@@ -1,0 +1,1 @@
+"""Results -> messages: Block Kit for Slack, text for the console. No docker-py here."""
