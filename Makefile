@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test venv engine lint bench clean
+.PHONY: run test test-fast venv engine lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,21 @@ run: venv
 	  exec $(VENV)/bin/dockops console; \
 	fi
 
-test: venv engine
-	$(VENV)/bin/ruff check bot tests benchmarks
+test: venv engine lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# No Docker Engine needed (DOCKER_HOST points nowhere, so a test that needs one and is not
+# marked fails here): parser, policy, config and view tests. Markers: tests/conftest.py.
+test-fast: venv
+	DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q -p no:cacheprovider \
+	  -m "not engine and not slack_process and not image" $(PYTEST_ARGS)
+
+# ruff (style), mypy (types: pyproject [tool.mypy]), lint-imports (the layering: pyproject
+# [tool.importlinter]).
 lint: venv
 	$(VENV)/bin/ruff check bot tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: venv engine
 	for b in ack_latency ps_1000 logs_1gib update_check prune_200 idle_footprint; do \

@@ -9,6 +9,8 @@ import difflib
 import os
 import re
 import tomllib
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -17,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -26,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import DockopsError
 from bot.roles import Role
+from bot.timeparse import parse_duration
 
 DEFAULT_CONFIG = Path("config/dockops.toml")
 _ID = re.compile(r"^[UWSC][A-Z0-9]{2,}$")
@@ -266,28 +270,48 @@ class LimitsConfig(Section):
     per_user_follows: int = Field(5, ge=1, le=64)
 
 
-class JobConfig(Section):
-    """One `[[jobs]]` entry: a prune or update job, its crontab schedule (UTC) and channel."""
+def _duration(value: object) -> timedelta:
+    """A duration as the docker CLI writes it ("30s", "10m", "2h", "7d"), from TOML text."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration, got {_toml(value)}. Write it in double quotes, "
+                         "e.g. \"10m\"")
+    try:
+        return parse_duration(value)
+    except DockopsError:
+        raise ValueError(f"{value!r} is not a duration: use forms like 30s, 10m, 2h, 7d"
+                         ) from None
+
+
+def _optional_duration(value: object) -> timedelta | None:
+    """A duration, or None when the key is empty (`until = ""`: no age limit)."""
+    return None if value in (None, "") else _duration(value)
+
+
+Duration = Annotated[timedelta, PlainValidator(_duration, json_schema_input_type=str)]
+OptionalDuration = Annotated[timedelta | None,
+                             PlainValidator(_optional_duration, json_schema_input_type=str)]
+
+
+class _JobBase(Section):
+    """What every `[[jobs]]` entry has: a name, its crontab schedule (UTC), channel and hosts."""
 
     name: str
-    type: Literal["prune", "update"]
     schedule: str
     channel: str
     hosts: list[str] = []
-    # prune
-    all: bool = False
-    until: str = ""
-    keep: list[str] = []
-    labels: list[str] = []  # only images with these labels (KEY or KEY=VALUE)
-    dry_run: bool = False
-    # update
-    images: list[str] = []
-    containers: str = ""
-    action: Literal["notify", "pull", "recreate"] = "notify"
-    summary: bool = False
-    concurrency: int = Field(4, ge=1, le=16)
-    jitter: str = "5s"
-    recreate_timeout: str = "60s"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_fit_type(cls, data: Any) -> Any:
+        # A key of the other job type is a mistake about the type, not a typo: say so.
+        if isinstance(data, dict):
+            stray = sorted((set(data) & _JOB_KEYS) - set(cls.model_fields))
+            if stray:
+                raise ValueError(f"{', '.join(stray)} do(es) not apply to a {data.get('type')} "
+                                 "job: remove it, or check the job's type")
+        return data
 
     @field_validator("name")
     @classmethod
@@ -313,18 +337,16 @@ class JobConfig(Section):
                              "from its details in Slack), not its #name")
         return value
 
-    @field_validator("until", "jitter", "recreate_timeout")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        from bot.timeparse import parse_duration
 
-        if value:
-            try:
-                parse_duration(value)
-            except DockopsError:
-                raise ValueError(f"{value!r} is not a duration: use forms like 30s, 10m, 168h"
-                                 ) from None
-        return value
+class PruneJobConfig(_JobBase):
+    """`type = "prune"`: remove unused images, like `image prune`, keeping the `keep` ones."""
+
+    type: Literal["prune"]
+    all: bool = False
+    until: OptionalDuration = None
+    keep: list[str] = []
+    labels: list[str] = []  # only images with these labels (KEY or KEY=VALUE)
+    dry_run: bool = False
 
     @field_validator("keep")
     @classmethod
@@ -334,6 +356,19 @@ class JobConfig(Section):
                 raise ValueError(f"keep entry {entry!r}: use an image pattern (\"repo/*\", "
                                  "\"repo:tag\") or \"label:KEY\" / \"label:KEY=VALUE\"")
         return value
+
+
+class UpdateJobConfig(_JobBase):
+    """`type = "update"`: watch image tags in their registry and notify, pull or recreate."""
+
+    type: Literal["update"]
+    images: list[str] = []
+    containers: str = ""
+    action: Literal["notify", "pull", "recreate"] = "notify"
+    summary: bool = False
+    concurrency: int = Field(4, ge=1, le=16)
+    jitter: Duration = timedelta(seconds=5)
+    recreate_timeout: Duration = timedelta(seconds=60)
 
     @field_validator("containers")
     @classmethod
@@ -355,26 +390,22 @@ class JobConfig(Section):
         return value
 
     @model_validator(mode="after")
-    def _keys_fit_type(self) -> JobConfig:
-        own = _PRUNE_KEYS if self.type == "prune" else _UPDATE_KEYS
-        other = _UPDATE_KEYS if self.type == "prune" else _PRUNE_KEYS
-        stray = sorted((self.model_fields_set & other) - own)
-        if stray:
-            raise ValueError(f"{', '.join(stray)} do(es) not apply to a {self.type} job: "
-                             "remove it, or check the job's type")
-        if self.type == "update" and not (self.images or self.containers):
+    def _watches_something(self) -> UpdateJobConfig:
+        if not (self.images or self.containers):
             raise ValueError("an update job watches something: set images = [...] and/or "
                              "containers = \"label:KEY=VALUE\"")
         return self
 
 
+# One `[[jobs]]` entry: its `type` picks the model.
+JobConfig = Annotated[PruneJobConfig | UpdateJobConfig, Field(discriminator="type")]
+_JOB_MODELS: dict[str, type[_JobBase]] = {"prune": PruneJobConfig, "update": UpdateJobConfig}
+_JOB_KEYS = set(PruneJobConfig.model_fields) | set(UpdateJobConfig.model_fields)
 _JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_PRUNE_KEYS = {"all", "until", "keep", "labels", "dry_run"}
-_UPDATE_KEYS = {"images", "containers", "action", "summary", "concurrency", "jitter",
-                "recreate_timeout"}
 
 
-def _unique_job_names(jobs: list[JobConfig]) -> list[JobConfig]:
+def _unique_job_names(jobs: list[PruneJobConfig | UpdateJobConfig]
+                      ) -> list[PruneJobConfig | UpdateJobConfig]:
     seen: set[str] = set()
     for job in jobs:
         if job.name in seen:
@@ -428,13 +459,13 @@ class EnvSettings(BaseSettings):
     dockops_data_dir: str = "./data"
 
 
+@dataclass(frozen=True, eq=False)
 class Settings:
-    """Environment plus file, loaded and validated together."""
+    """Environment plus file, loaded and validated together; the file's sections typed."""
 
-    def __init__(self, env: EnvSettings, file: FileConfig, source: Path | None) -> None:
-        self.env = env
-        self.file = file
-        self.source = source
+    env: EnvSettings
+    file: FileConfig
+    source: Path | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -444,9 +475,41 @@ class Settings:
     def has_slack_tokens(self) -> bool:
         return bool(self.env.slack_bot_token)
 
-    def __getattr__(self, name: str) -> Any:
-        # settings.access, settings.limits, ...: the file's sections.
-        return getattr(self.file, "copy_" if name == "copy" else name)
+    @property
+    def access(self) -> AccessConfig | None:
+        return self.file.access
+
+    @property
+    def run(self) -> RunPolicyConfig:
+        return self.file.run
+
+    @property
+    def copy(self) -> CopyConfig:
+        return self.file.copy_
+
+    @property
+    def build(self) -> BuildConfig:
+        return self.file.build
+
+    @property
+    def registries(self) -> dict[str, RegistryConfig]:
+        return self.file.registries
+
+    @property
+    def hosts(self) -> dict[str, HostConfig]:
+        return self.file.hosts
+
+    @property
+    def slack(self) -> SlackConfig:
+        return self.file.slack
+
+    @property
+    def limits(self) -> LimitsConfig:
+        return self.file.limits
+
+    @property
+    def jobs(self) -> list[PruneJobConfig | UpdateJobConfig]:
+        return self.file.jobs
 
 
 def config_path(env: EnvSettings) -> Path | None:
@@ -493,12 +556,33 @@ def _explain(error: Any, text: str) -> str:
 
 def _explain_at(error: Any, text: str) -> tuple[int | None, str]:
     """The line a mistake is on, and one sentence: where, the key, the problem, the fix."""
+    if error["loc"][:1] == ("jobs",):
+        error = _job_type_error(error)
     location = ".".join(str(part) for part in error["loc"]).replace("copy_", "copy")
     line = _line_of(text, error["loc"], _quoted_values(error.get("msg", "")))
     if error["loc"][:1] == ("jobs",):
         location, line = _job_location(text, error)
     where = f"line {line}: " if line else ""
     return line, f"{where}{location}: {_problem(error)}."
+
+
+def _job_type_error(error: Any) -> Any:
+    """A `[[jobs]]` entry whose `type` is missing or unknown, worded as for any other key."""
+    kind, loc = error["type"], (*error["loc"], "type")
+    if kind == "union_tag_not_found":
+        return {**error, "type": "missing", "loc": loc}
+    if kind == "union_tag_invalid":
+        given = error.get("input")
+        return {**error, "type": "literal_error", "loc": loc,
+                "input": given.get("type") if isinstance(given, dict) else given,
+                "ctx": {"expected": " or ".join(f'"{name}"' for name in _JOB_MODELS)}}
+    return error
+
+
+def _job_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys after `("jobs", N)`, without the job type pydantic puts first."""
+    rest = loc[3:] if len(loc) > 2 and loc[2] in _JOB_MODELS else loc[2:]
+    return [str(part) for part in rest if isinstance(part, str)]
 
 
 # What a value of each type looks like in TOML, for type mistakes.
@@ -569,11 +653,13 @@ def _default_example(loc: tuple[Any, ...]) -> str:
 def _known_keys(path: tuple[Any, ...]) -> list[str]:
     """The keys the table at `path` accepts (for "did you mean")."""
     model: type[BaseModel] | None = FileConfig
-    for part in path:
+    for index, part in enumerate(path):
         fields = model.model_fields if model else {}
         name = "copy_" if part == "copy" else part
         if isinstance(name, str) and name in fields:
             model = _model_in(fields[name].annotation)
+        elif index == 2 and path[0] == "jobs" and part in _JOB_MODELS:
+            model = _JOB_MODELS[part]  # the job type pydantic put in the location
         # Anything else is a dict key ([hosts.NAME]) or a list index ([[jobs]] #N): same model.
     if model is None:
         return []
@@ -613,8 +699,7 @@ def _line_of(text: str, loc: tuple[Any, ...], values: list[str] | None = None) -
             if found:
                 return found
         return header
-    pattern = re.compile(rf'^\s*"?{re.escape(keys[-1])}"?\s*=', re.M)
-    match = pattern.search(text)
+    match = re.search(rf'^\s*"?{re.escape(keys[-1])}"?\s*=', text, re.M)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
@@ -655,7 +740,7 @@ def _job_location(text: str, error: Any) -> tuple[str, int | None]:
                 re.match(rf'^\s*name\s*=\s*["\']{re.escape(named.group(1))}["\']', line)]
         return "[[jobs]]", hits[-1] if hits else None
     first, last = blocks[loc[1]]
-    keys = [str(part) for part in loc[2:] if isinstance(part, str)]
+    keys = _job_keys(loc)
     block = lines[first - 1:last]
     name = next((m.group(1) for line in block
                  if (m := re.match(r'^\s*name\s*=\s*["\']([^"\']*)', line))), "")

@@ -6,13 +6,13 @@ import io
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.check import check
-from bot.config import EnvSettings, Settings, parse_file
+from bot.config import EnvSettings, PruneJobConfig, Settings, UpdateJobConfig, parse_file
 from bot.errors import DockopsError
 from bot.jobs.cron import CronError, next_runs, parse_schedule
 
@@ -124,6 +124,41 @@ def test_names_are_unique_types_keep_their_own_keys_and_durations_parse() -> Non
     assert line.startswith("line 6:") and "'a week' is not a duration" in line
     missing = '[[jobs]]\nname = "p"\ntype = "prune"\nschedule = "0 4 * * *"\n'
     assert mistakes(missing) == ["line 1: [[jobs]] #1 (p) channel: required, but missing. Add it."]
+
+
+def test_the_type_picks_the_job_model_and_durations_arrive_as_timedeltas() -> None:
+    prune, update = parse_file(GOOD).jobs
+    assert isinstance(prune, PruneJobConfig) and prune.until == timedelta(hours=168)
+    assert isinstance(update, UpdateJobConfig)
+    assert (update.jitter, update.recreate_timeout) == (timedelta(seconds=5), timedelta(seconds=60))
+    week = parse_file(GOOD.replace('"168h"', '"7d"').replace('action = "notify"',
+                                                            'jitter = "0s"\nrecreate_timeout = "2m"'))
+    assert week.jobs[0].until == timedelta(days=7)
+    assert (week.jobs[1].jitter, week.jobs[1].recreate_timeout) == (timedelta(0), timedelta(minutes=2))
+    assert parse_file(GOOD.replace('until = "168h"', 'until = ""')).jobs[0].until is None
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    ('jitter = 5', 'line 6: [[jobs]] #1 (u) jitter: expected a duration, got 5. Write it in double '
+                   'quotes, e.g. "10m".'),
+    ('recreate_timeout = "1 minute"', "line 6: [[jobs]] #1 (u) recreate_timeout: '1 minute' is not "
+                                      "a duration: use forms like 30s, 10m, 2h, 7d."),
+    ('recreate_timeout = ""', "line 6: [[jobs]] #1 (u) recreate_timeout: '' is not a duration"),
+])
+def test_each_duration_mistake_is_one_line(setting: str, expected: str) -> None:
+    text = ('[[jobs]]\nname = "u"\ntype = "update"\nschedule = "0 4 * * *"\nchannel = "C0OPS"\n'
+            f'{setting}\nimages = ["a:1"]\n')
+    [line] = mistakes(text)
+    assert line.startswith(expected)
+
+
+def test_a_missing_or_unknown_job_type_is_named_like_any_other_key() -> None:
+    job = '[[jobs]]\nname = "p"\nschedule = "0 4 * * *"\nchannel = "C0OPS"\n'
+    assert mistakes(job) == ["line 1: [[jobs]] #1 (p) type: required, but missing. Add it."]
+    assert mistakes(job + 'type = "cleanup"\n') == \
+        ['line 5: [[jobs]] #1 (p) type: must be "prune" or "update", got "cleanup".']
+    [line] = mistakes(job + 'type = "update"\nimages = ["a:1"]\njiter = "1s"\n')
+    assert line.startswith("line 7: [[jobs]] #1 (p) jiter: unknown key: did you mean jitter?")
 
 
 def test_a_job_on_an_unconfigured_host_is_a_mistake() -> None:

@@ -18,9 +18,12 @@ from bot.config import (
     EnvSettings,
     FileConfig,
     LimitsConfig,
+    PruneJobConfig,
     RegistryConfig,
     RunPolicyConfig,
+    Settings,
     SlackConfig,
+    UpdateJobConfig,
     load,
     parse_file,
 )
@@ -110,6 +113,19 @@ def test_every_setting_of_every_section_is_in_the_example() -> None:
             as_key = re.search(rf'^#?\s*"?{re.escape(key)}"?\s*=', text, re.M)
             as_table = re.search(rf"^#?\[{{1,2}}[^\]\n]*\b{re.escape(key)}\b[^\]\n]*\]", text, re.M)
             assert as_key or as_table, f"{model.__name__}.{key} is not in {EXAMPLE.name}"
+
+
+def test_both_job_types_are_sections_the_example_must_cover() -> None:
+    assert {PruneJobConfig, UpdateJobConfig} <= section_models()
+
+
+def test_settings_name_every_section_of_the_file_as_a_typed_attribute(tmp_path: Path) -> None:
+    """No forwarding by name: a section missing here (or a typo) is an error, not Any."""
+    parsed = parse_file(uncommented(example(), tmp_path))
+    settings = Settings(EnvSettings(), parsed, None)
+    assert "__getattr__" not in vars(Settings)
+    for name, field in FileConfig.model_fields.items():
+        assert getattr(settings, field.alias or name) is getattr(parsed, name), name
 
 
 def test_every_setting_is_set_somewhere_in_the_uncommented_example(tmp_path: Path) -> None:

@@ -25,4 +25,4 @@ def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
 
 
 def apply() -> None:
-    bolt_request.parse_body = parse_body  # type: ignore[assignment]
+    bolt_request.parse_body = parse_body
