@@ -221,4 +221,13 @@ RECREATE = Command(
     destructive=True,
 )
 
-COMMANDS = (PS, LOGS, INSPECT, RUN, START, STOP, RESTART, KILL, ATTACH, EXEC, RM, CP, RECREATE)
+TOP = Command(
+    ("top",), "Display the running processes of a container", Role.VIEWER,
+    args=(Arg("CONTAINER"), Arg("PS_OPTIONS", required=False, many=True)),
+    aliases=(("container", "top"),),
+    examples=("top web", "top web -o pid,user,args"),
+    interspersed=False,  # what follows the container is ps's own options, as in the CLI
+)
+
+COMMANDS = (PS, LOGS, INSPECT, RUN, START, STOP, RESTART, KILL, ATTACH, EXEC, RM, CP, RECREATE,
+            TOP)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.client import Engine
-from bot.engine.results import ContainerDetails, ContainerRow, LogText
+from bot.engine.results import ContainerDetails, ContainerRow, LogText, ProcessList
 from bot.engine.translate import engine_call
 from bot.redact import mask_document, mask_output
 from bot.timeparse import from_docker
@@ -147,3 +147,13 @@ def inspect(engine: Engine, container: str) -> ContainerDetails:
         env=tuple(config.get("Env") or ()),
         raw=raw,
     )
+
+
+@engine_call
+def top(engine: Engine, container: str, ps_options: Sequence[str] = ()) -> ProcessList:
+    """`docker top`: the engine runs ps for the container's processes (default `-ef`)."""
+    raw = engine.api.top(container, ps_args=" ".join(ps_options) or None)
+    # A process's arguments are output like any other: `--password x` must not show.
+    rows = tuple(tuple(mask_output(str(cell)) for cell in process)
+                 for process in raw.get("Processes") or ())
+    return ProcessList(container, tuple(raw.get("Titles") or ()), rows)

@@ -40,6 +40,15 @@ class ImageRow:
 
 
 @dataclass(frozen=True)
+class ProcessList:
+    """`docker top`: the engine's ps columns and one row per process."""
+
+    container: str
+    titles: tuple[str, ...]
+    processes: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class LogText:
     """A bounded piece of a container's log."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from bot.commands import TABLE
 from bot.engine import containers, images, system
@@ -84,6 +85,20 @@ def _inspect_output(name: str, document: dict, template: str | None, raw: bool,
     if template:
         return container_views.formatted(name, gotemplate.render(template, document))
     return summary
+
+
+# What `top` hands to the engine's ps: option words only (the engine runs ps on the host).
+_PS_OPTION = re.compile(r"[-A-Za-z0-9,=%:_]{1,64}")
+
+
+@handles("top")
+def top(ctx: Context) -> Message:
+    container, *options = ctx.invocation.args
+    bad = next((word for word in options if not _PS_OPTION.fullmatch(word)), None)
+    if bad is not None:
+        raise UsageError(f"`{bad}` is not a ps option: `top` takes ps's own options, e.g. "
+                         "`top web -o pid,user,args`.")
+    return container_views.top(containers.top(ctx.engine, container, options))
 
 
 @handles("inspect")

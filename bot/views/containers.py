@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.results import ContainerDetails, ContainerRow, LogText
+from bot.engine.results import ContainerDetails, ContainerRow, LogText, ProcessList
 from bot.views import blocks
 from bot.views.format import ago, short_id, table, truncate
 from bot.views.message import Attachment, Message
@@ -91,3 +91,11 @@ def raw_json(name: str, document_json: str) -> Message:
 
 def formatted(name: str, output: str) -> Message:
     return text_output(f"*`{name}`*", output, filename=f"{name.replace('/', '_')}.txt")
+
+
+def top(processes: ProcessList) -> Message:
+    """`docker top`: the engine's ps columns, aligned as the CLI's tabwriter (min width 20)."""
+    text = table(processes.titles, processes.processes, min_width=20)
+    count = len(processes.processes)
+    title = f"*{count} process{'es' if count != 1 else ''} in `{processes.container}`*"
+    return text_output(title, text, filename=f"{processes.container}-top.txt")

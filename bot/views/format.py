@@ -27,9 +27,11 @@ def short_id(value: str, full: bool = False) -> str:
     return bare if full else bare[:12]
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: str = "   ") -> str:
-    """Columns aligned like the docker CLI's tables."""
-    widths = [len(h) for h in headers]
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: str = "   ",
+          min_width: int = 0) -> str:
+    """Columns aligned like the docker CLI's tables (Go's tabwriter: padding `gap`, each
+    column at least `min_width` wide with its padding, the last one not padded)."""
+    widths = [max(len(h), min_width - len(gap)) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     lines = [gap.join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
