@@ -204,7 +204,7 @@ class Pipeline:
         def resolve() -> list[tuple[str, HostConfig | None]]:
             nonlocal hosts
             hosts = target_hosts(invocation, actor, services)
-            return [(name, services.hosts.config(name)) for name in hosts]
+            return [(name, services.settings.hosts.get(name)) for name in hosts]
 
         role = authorize(invocation, actor, services.settings.access, resolve)
         progress.host = hosts[0] if len(hosts) == 1 else ""
@@ -285,8 +285,8 @@ class Pipeline:
                                                    "nothing was done.",
                                                    detail="Run the command again."))
         requester = confirm_views.who(pending.requester, pending.source)
-        hosts = self.services.hosts
-        on = [(pending.host, hosts.config(pending.host))] if pending.host else []
+        configured = self.services.settings.hosts
+        on = [(pending.host, configured.get(pending.host))] if pending.host else []
         role, _ = role_on(actor, self.services.settings.access, on)
         mine = actor.user_id == pending.requester and actor.source == pending.source
         if not (mine or role >= Role.ADMIN):

@@ -7,14 +7,13 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import docker
 import requests.exceptions
 from docker.tls import TLSConfig
 
-from bot.config import HostConfig, Settings
 from bot.engine.client import Engine
 from bot.errors import EngineError, UsageError
 
@@ -87,24 +86,6 @@ class Hosts:
 
     engines: dict[str, Engine] = field(default_factory=lambda: {LOCAL: Engine()})
     default: str = LOCAL
-    configs: Mapping[str, HostConfig] = field(default_factory=dict)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, pool_size: int = 32) -> Hosts:
-        """One HostEngine per `[hosts.NAME]`, or `local` from DOCKER_HOST when there are none."""
-        fallback = settings.limits.engine_timeout_seconds
-        configured: Mapping[str, HostConfig] = settings.hosts
-        if not configured:
-            local = HostEngine(LOCAL, settings.env.docker_host or None, timeout=fallback,
-                               pool_size=pool_size)
-            return cls({LOCAL: local}, LOCAL)
-        engines: dict[str, Engine] = {
-            name: HostEngine(name, host.url, timeout=host.timeout or fallback,
-                             tls=_tls(host), pool_size=pool_size)
-            for name, host in configured.items()}
-        marked = [name for name, host in configured.items() if host.default]
-        default = marked[0] if marked else (next(iter(engines)) if len(engines) == 1 else "")
-        return cls(engines, default, dict(configured))
 
     @property
     def names(self) -> list[str]:
@@ -144,10 +125,6 @@ class Hosts:
         """The engines `names` lists, in that order; every host when `names` is empty."""
         return [self.engines[name] for name in self.resolve(",".join(names) if names else ALL)]
 
-    def config(self, name: str) -> HostConfig | None:
-        """The `[hosts.NAME]` table behind a host (None for the implicit `local`)."""
-        return self.configs.get(name)
-
     def listing(self) -> str:
         return ", ".join(f"`{name}`" for name in self.engines)
 
@@ -170,12 +147,9 @@ class HostTLS(TLSConfig):
             client.trust_env = False
 
 
-def _tls(host: HostConfig) -> TLSConfig | None:
-    """docker-py's TLS settings for a `tcp://` host with tls_* files; None for plain hosts."""
-    if not host.uses_tls:
-        return None
-    cert = (host.tls_cert, host.tls_key) if host.tls_cert else None
-    return HostTLS(client_cert=cert, ca_cert=host.tls_ca or None, verify=True)
+def tls_config(ca: str, cert: str, key: str) -> TLSConfig:
+    """docker-py's TLS settings for a `tcp://` host from its CA, client certificate and key."""
+    return HostTLS(client_cert=(cert, key) if cert else None, ca_cert=ca or None, verify=True)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from bot.config import HostConfig
 from bot.engine import system
 from bot.engine.hosts import Hosts
 from bot.engine.results import EngineInfo
@@ -12,8 +15,9 @@ from bot.views.hosts import HostStatus, hosts_list
 from bot.views.message import Message
 
 
-def _status(outcome: HostOutcome[EngineInfo], hosts: Hosts) -> HostStatus:
-    config = hosts.config(outcome.host)
+def _status(outcome: HostOutcome[EngineInfo], hosts: Hosts,
+            configs: Mapping[str, HostConfig]) -> HostStatus:
+    config = configs.get(outcome.host)
     info = outcome.value
     return HostStatus(
         outcome.host, outcome.url,
@@ -29,5 +33,7 @@ def _status(outcome: HostOutcome[EngineInfo], hosts: Hosts) -> HostStatus:
 def hosts(ctx: Context) -> Message:
     """Name, URL (credentials masked), engine version, containers running/total, reachable."""
     outcomes = fan_out(ctx.engines, system.info)
-    return hosts_list([_status(outcome, ctx.services.hosts) for outcome in outcomes],
+    services = ctx.services
+    return hosts_list([_status(outcome, services.hosts, services.settings.hosts)
+                       for outcome in outcomes],
                       command=ctx.services.settings.slack.command)
