@@ -11,7 +11,6 @@ import contextlib
 import threading
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -28,6 +27,7 @@ from bot.timeparse import parse_duration, parse_time
 from bot.workers import TooManyCommands, WorkerPool
 from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import MakePipeline
+from tests.security.conftest import probed
 from tests.slack_standin import SlackStandIn
 from tests.support import RUN_ID, TEST_LABEL, RecordingResponder, RecordingThread, wait_for
 
@@ -260,24 +260,6 @@ def team_config(**limits: int) -> str:
     return ("[access]\ndefault_role = \"none\"\n[access.roles]\nadmin = [\"U0ADMIN\"]\n"
             "operator = [\"U0OPER\", \"U0OPER2\", \"U0OPER3\"]\nviewer = [\"U0VIEW\"]\n"
             f"[limits]\n{extra}")
-
-
-@pytest.fixture
-def probe(docker_client: docker.DockerClient) -> Iterator[str]:
-    """A label value for this test's containers; all of them removed after, even on failure."""
-    value = uuid.uuid4().hex[:12]
-    yield value
-    for container in docker_client.containers.list(
-            all=True, sparse=True, filters={"label": f"dockops.probe={value}"}):
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True)
-
-
-def probed(docker_client: docker.DockerClient, value: str, name: str = "", *,
-           running: bool = False) -> list:
-    found = docker_client.containers.list(all=not running, sparse=True,
-                                          filters={"label": f"dockops.probe={value}"})
-    return [c for c in found if not name or c.attrs.get("Names", [""])[0].lstrip("/") == name]
 
 
 def long_run(value: str, name: str, seconds: int = 25) -> str:

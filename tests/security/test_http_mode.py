@@ -9,8 +9,7 @@ import socket
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from bot.slack.middleware import REFUSED
 from bot.slack.server import MAX_BODY_BYTES, WsgiApp
 from tests.bot_rig import BotProcess, answer_text
 from tests.conftest import MakePipeline, make_settings
+from tests.security.conftest import probed
 from tests.slack_standin import SlackStandIn, form_body, signed_headers
 from tests.support import RUN_ID, TEST_LABEL, wait_for
 
@@ -191,21 +191,6 @@ def test_the_app_itself_reads_at_most_the_cap(make_pipeline: MakePipeline, lengt
 
 # -- replays --------------------------------------------------------------------------------------
 
-@pytest.fixture
-def probe(docker_client: docker.DockerClient) -> Iterator[str]:
-    value = uuid.uuid4().hex[:12]
-    yield value
-    for container in docker_client.containers.list(
-            all=True, sparse=True, filters={"label": f"dockops.probe={value}"}):
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True)
-
-
-def probed(docker_client: docker.DockerClient, value: str) -> int:
-    return len(docker_client.containers.list(all=True, sparse=True,
-                                             filters={"label": f"dockops.probe={value}"}))
-
-
 def run_text(value: str) -> str:
     return (f"run -d --label {TEST_LABEL}={RUN_ID} --label dockops.probe={value} "
             "dockops-test/busybox:latest true")
@@ -228,7 +213,7 @@ def test_a_replay_is_refused_after_a_restart_and_nothing_runs(
     assert replay_keys(first) == 0
     assert first.post("/slack/events", body, headers)[0] == 200
     slack.wait_for_responses(payload["response_url"], 1, timeout=20)
-    assert probed(docker_client, probe) == 1 and replay_keys(first) == 1
+    assert len(probed(docker_client, probe)) == 1 and replay_keys(first) == 1
     first.stop()
 
     second = start_bot()
@@ -237,7 +222,7 @@ def test_a_replay_is_refused_after_a_restart_and_nothing_runs(
     assert status == 401
     assert "replayed" in second.log()
     assert "Docker Engine" in answer_text(second.ask("version"))  # a barrier: work after it ran
-    assert probed(docker_client, probe) == 1
+    assert len(probed(docker_client, probe)) == 1
     assert len(slack.responses(payload["response_url"])) == 1
 
 
@@ -268,7 +253,7 @@ def test_a_request_from_another_workspace_or_app_runs_nothing(
     wait_for(lambda: bot.log().count("refused a request from another workspace") >= 3,
              timeout=10, what="three refusals logged")
     # Our own workspace still runs, and only its command did.
-    assert bot.ask(run_text(probe)) and probed(docker_client, probe) == 1
+    assert bot.ask(run_text(probe)) and len(probed(docker_client, probe)) == 1
     assert all(slack.responses(answer.response_url) == [] for answer in strangers)
     assert slack.responses(clicked[1]) == []
 
