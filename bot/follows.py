@@ -13,18 +13,23 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from bot import metrics
 from bot.engine.streams import StreamReader
-from bot.errors import RefusedError
+from bot.errors import CannotPost, RefusedError
+from bot.mrkdwn import md
+from bot.pacing import Skipped, skippable
 from bot.reply import Thread
 from bot.views import lifecycle as views
 from bot.views.limits import SNIPPET_CHARS
 
 log = logging.getLogger("dockops.follow")
 
-UPDATE_INTERVAL = 1.0  # chat.update is Tier 3: about one update a second per follow at most
+# At most one update a second per follow; chat.update's budget is app-wide (Tier 3), so with
+# many follows the Slack governor skips live updates and each follow updates less often.
+UPDATE_INTERVAL = 1.0
 MAX_OPEN = 20  # each open follow holds an engine connection and a thread
 PER_USER = 5  # [limits] per_user_follows' default; the Slack app sets the configured one
 
@@ -59,7 +64,8 @@ class Follow:
         return max(0.0, self._started + self.seconds - time.monotonic())
 
     def stop(self, reason: str) -> None:
-        """Ask the follow to end; its closing update gives `reason`."""
+        """Ask the follow to end; its closing update gives `reason` (text, or markup such as
+        a mention)."""
         if not self._stop.is_set():
             self._reason = reason
             self._stop.set()
@@ -88,9 +94,10 @@ class Follow:
                     reason = f"reached its {self.seconds:.0f} s limit"
                     break
                 text = self.reader.buffer.text()
-                if text != shown:
+                # A skipped update (the budget is short) is offered again with the latest text.
+                if text != shown and self._update(text, live=True,
+                                                  note=self._live_note(deadline - now)):
                     shown = text
-                    self._update(text, live=True, note=self._live_note(deadline - now))
                 # Sleep until the next update is due, waking early for Stop or the stream's end.
                 pause = min(self.interval, max(0.0, deadline - time.monotonic()))
                 if self._stop.wait(pause / 2) or self.reader.ended.wait(pause / 2):
@@ -113,18 +120,28 @@ class Follow:
     def _live_note(self, left: float) -> str:
         return f"Live · stops by itself in {max(left, 0):.0f} s · follow `{self.id}`"
 
-    def _update(self, text: str, *, live: bool, note: str) -> None:
+    def _update(self, text: str, *, live: bool, note: str) -> bool:
+        """Post the text; a live update may be skipped (the final one never is)."""
         try:
-            self.thread.update(views.follow(self.title, text, follow_id=self.id, live=live,
-                                            note=note, stop_token=self.stop_token))
-            self.updates += 1
+            with skippable() if live else nullcontext():
+                self.thread.update(views.follow(self.title, text, follow_id=self.id, live=live,
+                                                note=note, stop_token=self.stop_token))
+        except Skipped:  # other follows or answers have the budget now
+            return False
+        except CannotPost as exc:  # the bot left the channel: nobody can see the follow
+            log.warning("follow %s: %s", self.id, exc.error)
+            self.stop("dockops can no longer post in this channel")
+            return False
         except Exception as exc:  # Slack down or rate limited: the next update tries again
             log.warning("follow %s: update failed: %s", self.id, exc)
+            return False
+        self.updates += 1
+        return True
 
     def _finish(self, reason: str, elapsed: float) -> None:
         buffer = self.reader.buffer
         text = buffer.text()
-        note = f"Stopped after {elapsed:.0f} s: {reason}."
+        note = md("Stopped after {:.0f} s: {}.", elapsed, reason)
         self._update(text, live=False, note=note)
         if buffer.truncated or len(text) > SNIPPET_CHARS:  # more than the message could show
             try:

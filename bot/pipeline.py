@@ -15,6 +15,7 @@ from bot.config import HostConfig
 from bot.errors import DockopsError, EngineError, RefusedError, UsageError
 from bot.handlers import HANDLERS, PREVIEWS, Context
 from bot.handlers.context import target_hosts
+from bot.mrkdwn import md, unescape
 from bot.policy import Actor, authorize, role_on
 from bot.redact import mask_command, mask_echoes
 from bot.reply import Responder, Thread
@@ -157,7 +158,7 @@ class Pipeline:
                 user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
                 source=actor.source, command=f"click {action_id}"[:64],
                 text=mask_command(button.command if button else "")[:2000],
-                decision="refused", outcome="invalid", message=message.text[:500],
+                decision="refused", outcome="invalid", message=unescape(message.text)[:500],
                 duration_ms=int((time.monotonic() - started) * 1000)))
             metrics.CLICKS.labels(action_id, "invalid").inc()
             return Outcome("", "refused", "invalid", message, time.monotonic() - started)
@@ -293,8 +294,8 @@ class Pipeline:
             verb = "confirm" if confirm else "cancel"
             has = "no role" if role == Role.NONE else f"the {role.label} role"
             return self._answer_click(pending, actor, private, started, "refused", "refused",
-                                      RefusedError(f"Only {requester} or an admin can {verb} "
-                                                   "this; nothing was changed.",
+                                      RefusedError(md("Only {} or an admin can {} this; nothing "
+                                                      "was changed.", requester, verb),
                                                    detail=f"You have {has}."))
         state: State = "confirmed" if confirm else "cancelled"
         if self.confirmations.decide(token, state, actor.user_id):
@@ -326,8 +327,8 @@ class Pipeline:
                            time.monotonic() - started, token)
         by = confirm_views.who(pending.decided_by, pending.source) if pending.decided_by else "?"
         return self._answer_click(pending, actor, private, started, "refused", "ignored",
-                                  DockopsError(f"Already {pending.state} by {by}; this click did "
-                                               "nothing."))
+                                  DockopsError(md("Already {} by {}; this click did nothing.",
+                                                  pending.state, by)))
 
     def _answer_click(self, pending: Pending | None, actor: Actor, private: Responder,
                       started: float, decision: str, result: str, error: DockopsError) -> Outcome:
@@ -339,7 +340,7 @@ class Pipeline:
             self._write(AuditRow(
                 user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
                 source=actor.source, command="click confirmation", decision=decision,
-                outcome=result, message=message.text[:500],
+                outcome=result, message=unescape(message.text)[:500],
                 duration_ms=int((time.monotonic() - started) * 1000)))
         return Outcome(pending.command if pending else "", decision, result, message,
                        time.monotonic() - started, pending.token if pending else "")
@@ -361,7 +362,7 @@ class Pipeline:
 
     def _audit_command(self, text: str, actor: Actor, host: str, outcome: Outcome,
                        via: str = "") -> None:
-        summary = outcome.message.text[:500] if outcome.message else ""
+        summary = unescape(outcome.message.text)[:500] if outcome.message else ""
         if outcome.token:
             summary = f"confirmation {outcome.token[:8]}: {summary}"
         if via:
@@ -410,9 +411,8 @@ def _unusable(button: Button | None, action_id: str) -> DockopsError:
         return DockopsError("This button is not known here; nothing was done.",
                             detail="Run the command again by typing it.")
     if button.used_by:
-        return DockopsError(f"This button was already used by "
-                            f"{confirm_views.who(button.used_by, 'slack')}; this click did "
-                            "nothing.")
+        return DockopsError(md("This button was already used by {}; this click did nothing.",
+                               confirm_views.who(button.used_by, "slack")))
     return DockopsError("This button has expired; nothing was done.",
                         detail="Run the command again by typing it.")
 

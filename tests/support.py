@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
+from bot.views.limits import fit
 from bot.views.message import Message
 from bot.views.terminal import render
+from tests.slack_standin.blockkit import check_message
 
 if TYPE_CHECKING:
     from bot.pipeline import Outcome
@@ -41,30 +46,74 @@ def wait_for(predicate: Callable[[], T], timeout: float = 10.0, interval: float 
         time.sleep(interval)
 
 
+# The bot never pings a channel or posts a link of its own: in mrkdwn these came from text.
+_NEVER_OURS = re.compile(r"<!(?:channel|here|everyone|subteam)|<(?:https?|mailto|tel|slack):",
+                         re.IGNORECASE)
+
+
+def slack_payload(message: Message) -> dict[str, Any]:
+    """What the responders post for `message` (fitted), checked as Slack would check it.
+
+    Block Kit limits (the stand-in's checks), slack_sdk's block models, and no `<!channel>`,
+    `<!here>` or link in any mrkdwn text: an AssertionError names what is wrong.
+    """
+    fitted = fit(message)
+    body = {"text": fitted.text, "blocks": list(fitted.blocks)}
+    result = check_message(body)
+    assert result.ok, f"Slack would refuse this message: {result.error} {result.details}"
+    for i, block in enumerate(body["blocks"]):
+        parsed = Block.parse(block)
+        assert parsed is not None, f"slack_sdk does not know block {i}: {block}"
+        try:
+            parsed.validate_json()
+        except SlackObjectFormationError as exc:
+            raise AssertionError(f"block {i} is invalid for slack_sdk: {exc}: {block}") from exc
+    for text in _mrkdwn_texts(body):
+        assert not _NEVER_OURS.search(text), f"a live entity from text reached Slack: {text!r}"
+    return body
+
+
+def _mrkdwn_texts(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [text for item in node for text in _mrkdwn_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["text"]] if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str) \
+        else []
+    return own + [text for value in node.values() for text in _mrkdwn_texts(value)]
+
+
 class RecordingThread:
+    """Records a follow's or build's updates and replies; each is checked as Slack would."""
+
     def __init__(self, owner: RecordingResponder, first: Message) -> None:
         self.owner = owner
         self.updates: list[Message] = [first]
         self.replies: list[Message] = []
 
     def update(self, message: Message) -> None:
+        slack_payload(message)
         self.updates.append(message)
 
     def reply(self, message: Message) -> None:
+        slack_payload(message)
         self.replies.append(message)
 
 
 class RecordingResponder:
-    """A Responder that keeps every message, for pipeline-level tests."""
+    """A Responder that keeps every message, for pipeline-level tests; each is checked as Slack
+    would check it (`slack_payload`), so every test validates what it sends."""
 
     def __init__(self) -> None:
         self.sent: list[Message] = []
         self.threads: list[RecordingThread] = []
 
     def send(self, message: Message) -> None:
+        slack_payload(message)
         self.sent.append(message)
 
     def start_thread(self, message: Message) -> RecordingThread:
+        slack_payload(message)
         thread = RecordingThread(self, message)
         self.threads.append(thread)
         return thread

@@ -108,8 +108,8 @@ def _confirmation() -> Message:
                Target("old", "77aa88bb99cc" + "2" * 52, "old", "busybox", "exited",
                       "Exited (0) 2 days ago")]
     preview = remove.rm_preview(targets, force=True, volumes=False)
-    return confirm.request(preview, token="tok-123", requester="<@U0ADMIN>", ttl_seconds=300,
-                           expires=(NOW + timedelta(minutes=5)).timestamp())
+    return confirm.request(preview, token="tok-123", requester=Actor(user_id="U0ADMIN").display,
+                           ttl_seconds=300, expires=(NOW + timedelta(minutes=5)).timestamp())
 
 
 def _rmi_preview() -> Message:

@@ -13,6 +13,7 @@ from bot.errors import EngineError, UsageError
 from bot.follows import FOLLOWS, Follow
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
+from bot.mrkdwn import md
 from bot.timeparse import parse_time
 from bot.views import lifecycle as views
 from bot.views.lifecycle import STOP_FOLLOW_ACTION
@@ -115,6 +116,6 @@ def list_follows(ctx: Context) -> Message:
 def stop_follow(ctx: Context) -> Message:
     """`follows stop ID` (the Stop button's command): the follow's last update names who."""
     follow_id = ctx.invocation.args[0]
-    if not FOLLOWS.stop(follow_id, f"stopped by {ctx.actor.display}"):
+    if not FOLLOWS.stop(follow_id, md("stopped by {}", ctx.actor.display)):
         return views.follow_gone(follow_id)
     return views.follow_stopped(follow_id, ctx.actor.display)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from bot.config import AccessConfig
 from bot.errors import RefusedError
+from bot.mrkdwn import Mrkdwn, channel_mention, escape, md, user_mention
 from bot.roles import Role
 
 
@@ -22,8 +23,10 @@ class Actor:
     groups: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def display(self) -> str:
-        return f"<@{self.user_id}>" if self.source == "slack" else self.user_name or self.user_id
+    def display(self) -> Mrkdwn:
+        """A mention in Slack, the name elsewhere: mrkdwn either way."""
+        return user_mention(self.user_id) if self.source == "slack" \
+            else escape(self.user_name or self.user_id)
 
 
 def role_of(actor: Actor, access: AccessConfig | None) -> Role:
@@ -55,8 +58,8 @@ def check_channel(actor: Actor, access: AccessConfig | None) -> None:
     """Refuse a Slack command typed outside the channels `[access] channels` lists."""
     if access and access.channels and actor.source == "slack" \
             and actor.channel_id not in access.channels:
-        listed = ", ".join(f"<#{channel}>" for channel in access.channels)
+        listed = Mrkdwn(", ").join(channel_mention(channel) for channel in access.channels)
         raise RefusedError(
             "dockops does not take commands in this channel.",
-            detail=f"Use one of {listed}, or ask an admin to add this channel's ID "
-                   f"({actor.channel_id}) to [access] channels in the dockops config.")
+            detail=md("Use one of {}, or ask an admin to add this channel's ID ({}) to [access] "
+                      "channels in the dockops config.", listed, actor.channel_id))

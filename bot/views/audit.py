@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from bot.mrkdwn import Mrkdwn, channel_mention, escape, md, user_mention
 from bot.store import AuditRow
 from bot.views import blocks
 from bot.views.format import table, truncate
@@ -16,18 +17,20 @@ _ICONS = {"ok": ":white_check_mark:", "error": ":x:", "refused": ":no_entry:",
           "expired": ":hourglass:"}
 
 
-def who(row: AuditRow) -> str:
-    return f"<@{row.user_id}>" if row.source == "slack" else f"{row.user_id} ({row.source})"
+def who(row: AuditRow) -> Mrkdwn:
+    return user_mention(row.user_id) if row.source == "slack" else md("{} ({})", row.user_id,
+                                                                      row.source)
 
 
-def line(row: AuditRow) -> str:
+def line(row: AuditRow) -> Mrkdwn:
     """One line per audit row, for the audit channel."""
-    where = f" in <#{row.channel_id}>" if row.source == "slack" and row.channel_id else ""
-    host = f" on `{row.host}`" if row.host else ""
+    where = md(" in {}", channel_mention(row.channel_id)) \
+        if row.source == "slack" and row.channel_id else Mrkdwn()
+    host = md(" on `{}`", row.host) if row.host else Mrkdwn()
     icon = _ICONS.get(row.outcome, ":grey_question:")
-    text = blocks.mrkdwn_escape(truncate(row.text, 300)) or "(empty)"
-    return (f"{icon} {who(row)}{where}: `docker {text}`{host} → {row.decision}/{row.outcome} "
-            f"({row.duration_ms:,} ms)")
+    text = escape(truncate(row.text, 300) or "(empty)")
+    return md("{} {}{}: `docker {}`{} → {}/{} ({:,} ms)", icon, who(row), where, text, host,
+              row.decision, row.outcome, row.duration_ms)
 
 
 def trail(rows: list[AuditRow], *, user_id: str | None, limit: int) -> Message:

@@ -1,4 +1,9 @@
-"""Block builders on slack_sdk's models, so every block is checked as it is made."""
+"""Block builders on slack_sdk's models, so every block is checked as it is made.
+
+mrkdwn builders (`section`, `fields`, `context`, `code`) escape every plain `str` and take
+`Mrkdwn` (bot/views/mrkdwn.py) as it is; `plain_text` ones (`header`, `button`) are not
+mrkdwn and get the original characters.
+"""
 
 from __future__ import annotations
 
@@ -14,29 +19,43 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.views.limits import MAX_FIELD_TEXT, MAX_HEADER_TEXT, MAX_SECTION_TEXT, SNIPPET_CHARS, clip
+from bot.mrkdwn import Mrkdwn, cut, escape, md, plain
+from bot.views.limits import (
+    MAX_BUTTON_TEXT,
+    MAX_FIELD_TEXT,
+    MAX_HEADER_TEXT,
+    MAX_SECTION_TEXT,
+    SNIPPET_CHARS,
+    clip,
+    clip_mrkdwn,
+)
 
 # Three backticks inside output would close our code block: show look-alikes instead.
 _FENCE_SAFE = "\u02cb" * 3
 
 
 def header(text: str) -> dict[str, Any]:
-    return HeaderBlock(text=clip(text, MAX_HEADER_TEXT)).to_dict()
+    return HeaderBlock(text=clip(plain(text), MAX_HEADER_TEXT)).to_dict()
 
 
 def section(text: str) -> dict[str, Any]:
-    return SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION_TEXT))).to_dict()
+    return SectionBlock(text=_mrkdwn(text, MAX_SECTION_TEXT)).to_dict()
 
 
 def fields(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
     """`*label*\\nvalue` fields, ten to a section (Slack's limit)."""
-    texts = [clip(f"*{label}*\n{value or '—'}", MAX_FIELD_TEXT) for label, value in pairs]
-    return [SectionBlock(fields=[MarkdownTextObject(text=t) for t in texts[i:i + 10]]).to_dict()
-            for i in range(0, len(texts), 10)]
+    texts = [_mrkdwn(md("*{}*\n{}", label, value or "—"), MAX_FIELD_TEXT)
+             for label, value in pairs]
+    return [SectionBlock(fields=texts[i:i + 10]).to_dict() for i in range(0, len(texts), 10)]
 
 
 def context(*texts: str) -> dict[str, Any]:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(t, 3000)) for t in texts]).to_dict()
+    return ContextBlock(elements=[_mrkdwn(t, MAX_SECTION_TEXT) for t in texts]).to_dict()
+
+
+def _mrkdwn(text: str, limit: int) -> MarkdownTextObject:
+    # Slack refuses an empty text object (an error without a message, an empty step name).
+    return MarkdownTextObject(text=clip_mrkdwn(escape(text) or Mrkdwn(" "), limit))
 
 
 def divider() -> dict[str, Any]:
@@ -45,17 +64,18 @@ def divider() -> dict[str, Any]:
 
 def code(text: str, limit: int = SNIPPET_CHARS) -> dict[str, Any]:
     """Preformatted text; longer text is cut at a line boundary (callers attach the rest)."""
-    return preformatted(snippet(text, limit))
+    return preformatted(snippet(plain(text), limit))
 
 
 def preformatted(text: str) -> dict[str, Any]:
-    """A code block of `text` as is: Slack's control characters escaped, within 3,000 chars."""
-    escaped = mrkdwn_escape(text) or " "
+    """A code block of `text` as is: escaped (Slack reads entities in code too), within 3,000
+    characters."""
+    escaped = escape(plain(text)) or Mrkdwn(" ")
     room = MAX_SECTION_TEXT - 6
     if len(escaped) > room:
-        cut = escaped[:room]
-        escaped = cut[: cut.rfind("\n")] if "\n" in cut else cut
-    return section(f"```{escaped}```")
+        head = cut(escaped, room)
+        escaped = Mrkdwn(head[: head.rfind("\n")]) if "\n" in head else Mrkdwn(head)
+    return section(md("```{}```", escaped))
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -63,8 +83,8 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = text.replace("```", _FENCE_SAFE)
     if len(text) <= limit:
         return text.rstrip("\n")
-    cut = text[:limit]
-    return cut[: cut.rfind("\n")] if "\n" in cut else cut
+    head = text[:limit]
+    return head[: head.rfind("\n")] if "\n" in head else head
 
 
 def tail_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -72,8 +92,8 @@ def tail_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = text.replace("```", _FENCE_SAFE).rstrip("\n")
     if len(text) <= limit:
         return text
-    cut = text[-limit:]
-    return cut[cut.find("\n") + 1:] if "\n" in cut else cut
+    tail = text[-limit:]
+    return tail[tail.find("\n") + 1:] if "\n" in tail else tail
 
 
 def buttons(*elements: ButtonElement, block_id: str | None = None) -> dict[str, Any]:
@@ -81,9 +101,5 @@ def buttons(*elements: ButtonElement, block_id: str | None = None) -> dict[str, 
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=clip(text, 75), action_id=action_id, value=value, style=style)
-
-
-def mrkdwn_escape(text: str) -> str:
-    """Text safe inside mrkdwn: Slack's three control characters escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return ButtonElement(text=clip(plain(text), MAX_BUTTON_TEXT), action_id=action_id, value=value,
+                         style=style)

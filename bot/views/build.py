@@ -6,6 +6,7 @@ import re
 
 from bot.engine.results import BuildProgress, BuildResult
 from bot.errors import DockopsError
+from bot.mrkdwn import Mrkdwn, md
 from bot.views import blocks
 from bot.views.format import short_id
 from bot.views.message import Attachment, Message
@@ -18,17 +19,17 @@ def log_filename(name: str) -> str:
     return "build-" + re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") + ".log"
 
 
-def _title(name: str, context: str) -> str:
-    return f"`{name}` from `{context}`" if name != context else f"`{context}`"
+def _title(name: str, context: str) -> Mrkdwn:
+    return md("`{}` from `{}`", name, context) if name != context else md("`{}`", context)
 
 
 def building(name: str, context: str, progress: BuildProgress | None) -> Message:
     """The message a running build keeps updating."""
-    title = f":hammer_and_wrench: Building {_title(name, context)}…"
+    title = md(":hammer_and_wrench: Building {}…", _title(name, context))
     parts = [blocks.section(title)]
     if progress is not None:
         if progress.step:
-            parts.append(blocks.context(blocks.mrkdwn_escape(progress.step)))
+            parts.append(blocks.context(progress.step))
         if progress.recent:
             parts.append(blocks.code("\n".join(progress.recent), 1500))
     step = f" ({progress.step})" if progress and progress.step else ""
@@ -38,8 +39,8 @@ def building(name: str, context: str, progress: BuildProgress | None) -> Message
 def built(result: BuildResult, name: str, context: str) -> Message:
     """Success: the image ID and every tag, with the full log attached."""
     tags = ", ".join(f"`{t}`" for t in result.tags) or "none (untagged: use `-t NAME:TAG`)"
-    text = (f":white_check_mark: Built {_title(name, context)} in {result.seconds:.1f} s: "
-            f"image `{short_id(result.image_id)}`")
+    text = md(":white_check_mark: Built {} in {:.1f} s: image `{}`", _title(name, context),
+              result.seconds, short_id(result.image_id))
     parts = [blocks.section(text),
              *blocks.fields([("Image ID", f"`{result.image_id}`"), ("Tags", tags)]),
              blocks.context(f"The full build log is attached as `{log_filename(name)}`.")]
@@ -50,8 +51,8 @@ def built(result: BuildResult, name: str, context: str) -> Message:
 def failed(result: BuildResult, name: str, context: str) -> Message:
     """Failure: the failing step, the engine's reason and the last lines of the log."""
     step = result.step or "before the first step"
-    text = f":x: The build of {_title(name, context)} failed at *{blocks.mrkdwn_escape(step)}*"
-    parts = [blocks.section(text), blocks.section(blocks.mrkdwn_escape(result.error)),
+    text = md(":x: The build of {} failed at *{}*", _title(name, context), step)
+    parts = [blocks.section(text), blocks.section(result.error),
              blocks.code(result.tail(FAILURE_LINES), 2000),
              blocks.context(f"The last {FAILURE_LINES} lines are shown; the full log is attached "
                             f"as `{log_filename(name)}`. No intermediate container was kept.")]
@@ -61,7 +62,7 @@ def failed(result: BuildResult, name: str, context: str) -> Message:
 
 def interrupted(name: str, context: str, exc: DockopsError) -> Message:
     """The build stopped because the engine failed (not because a step failed)."""
-    text = f":x: The build of {_title(name, context)} stopped: {exc.message}"
+    text = md(":x: The build of {} stopped: {}", _title(name, context), exc.message)
     return Message(text=text, blocks=(blocks.section(text),), ok=False)
 
 

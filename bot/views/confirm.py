@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot.mrkdwn import Mrkdwn, escape, md, user_mention
 from bot.views import blocks
 from bot.views.limits import MAX_BLOCKS
 from bot.views.message import Message
@@ -16,15 +17,15 @@ BUTTONS_BLOCK = "dockops.confirmation"
 NOTE_BLOCK = "dockops.confirmation.note"
 
 
-def who(user_id: str, source: str) -> str:
+def who(user_id: str, source: str) -> Mrkdwn:
     """A user as Slack shows a mention; console users by name."""
-    return f"<@{user_id}>" if source == "slack" else user_id
+    return user_mention(user_id) if source == "slack" else escape(user_id)
 
 
 def generic_preview(text: str, host: str = "") -> Message:
     """When a command has no preview of its own: at least say exactly what will run."""
-    where = f" on `{host}`" if host else ""
-    line = f":warning: This will run `docker {blocks.mrkdwn_escape(text.strip())}`{where}."
+    where = md(" on `{}`", host) if host else ""
+    line = md(":warning: This will run `docker {}`{}.", text.strip(), where)
     return Message(text=line, blocks=(blocks.section(line),))
 
 
@@ -32,8 +33,8 @@ def request(preview: Message, *, token: str, requester: str, ttl_seconds: float,
             expires: float) -> Message:
     """The preview with Confirm and Cancel buttons, saying who may press them and until when."""
     until = datetime.fromtimestamp(expires, UTC).strftime("%H:%M UTC")
-    note = (f":hourglass_flowing_sand: Only {requester} or an admin can confirm; this expires in "
-            f"{_duration(ttl_seconds)} ({until}).")
+    note = md(":hourglass_flowing_sand: Only {} or an admin can confirm; this expires in {} "
+              "({}).", requester, _duration(ttl_seconds), until)
     actions = blocks.buttons(
         blocks.button("Confirm", CONFIRM_ACTION, token, style="danger"),
         blocks.button("Cancel", CANCEL_ACTION, token),
@@ -45,7 +46,7 @@ def request(preview: Message, *, token: str, requester: str, ttl_seconds: float,
     if len(shown) < len(preview.blocks):
         shown = (*shown, blocks.context(f"_{len(preview.blocks) - len(shown)} more lines of the "
                                         "preview not shown._"))
-    return replace(preview, text=f"{preview.text}\nConfirm or cancel.",
+    return replace(preview, text=md("{}\nConfirm or cancel.", preview.text),
                    blocks=(*shown, context, actions), meta={**preview.meta, "confirmation": token})
 
 
@@ -57,23 +58,23 @@ def without_buttons(message: Message) -> Message:
 
 def confirmed(outcome: Message | None, text: str, by: str) -> Message:
     """The command's own answer, marked with who confirmed it (it replaces the preview)."""
-    note = f"Confirmed by {by}: `docker {blocks.mrkdwn_escape(text.strip())}`"
+    note = md("Confirmed by {}: `docker {}`", by, text.strip())
     if outcome is None:
         return Message(text=note, blocks=(blocks.context(note),))
     return replace(outcome, blocks=(*outcome.blocks[: MAX_BLOCKS - 1], blocks.context(note)))
 
 
 def cancelled(text: str, by: str) -> Message:
-    line = f":heavy_multiplication_x: Cancelled by {by}: `docker {blocks.mrkdwn_escape(text.strip())}` " \
-           "was not run."
+    line = md(":heavy_multiplication_x: Cancelled by {}: `docker {}` was not run.", by,
+              text.strip())
     return Message(text=line, blocks=(blocks.section(line),))
 
 
 def expired(text: str, ttl_seconds: float) -> Message:
-    line = (f":hourglass: This confirmation expired after {_duration(ttl_seconds)}: "
-            f"`docker {blocks.mrkdwn_escape(text.strip())}` was not run.")
+    line = md(":hourglass: This confirmation expired after {}: `docker {}` was not run.",
+              _duration(ttl_seconds), text.strip())
     fix = "Run the command again to get a fresh preview."
-    return Message(text=f"{line} {fix}", blocks=(blocks.section(line), blocks.context(fix)),
+    return Message(text=md("{} {}", line, fix), blocks=(blocks.section(line), blocks.context(fix)),
                    ok=False)
 
 

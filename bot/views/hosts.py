@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.mrkdwn import Mrkdwn, md, without_marks
 from bot.views import blocks
 from bot.views.limits import MAX_BLOCKS
 from bot.views.message import Attachment, Message
@@ -44,13 +44,13 @@ class HostStatus:
     seconds: float = 0.0
 
 
-def _header(answer: HostAnswer) -> str:
+def _header(answer: HostAnswer) -> Mrkdwn:
     """`● *prod*  `tcp://...`  0.04 s`, or the host and why it has no answer."""
-    where = f"*{blocks.mrkdwn_escape(answer.host)}*  `{answer.url}`"
+    where = md("*{}*  `{}`", answer.host, answer.url)
     if answer.message is not None:
-        return f"{_UP} {where}  _{answer.seconds:.2f} s_"
+        return md("{} {}  _{:.2f} s_", _UP, where, answer.seconds)
     icon = _DOWN if answer.unreachable else _REFUSED
-    return f"{icon} {where}: {blocks.mrkdwn_escape(answer.error)}"
+    return md("{} {}: {}", icon, where, answer.error)
 
 
 def _body(message: Message) -> list[dict[str, Any]]:
@@ -91,7 +91,8 @@ def grouped(title: str, answers: Sequence[HostAnswer], *, filename: str) -> Mess
     cut = any(a.message is not None and a.message.attachment is not None for a in answers)
     if len(parts) + 2 > MAX_BLOCKS:
         cut = True
-        parts = [blocks.section(_header(a) + (f"\n{_plain(a.message.text)}" if a.message else ""))
+        parts = [blocks.section(_header(a) + (md("\n{}", _plain(a.message.text)) if a.message
+                                              else Mrkdwn()))
                  for a in answers]
         parts = parts[: MAX_BLOCKS - 2]
     attachment = None
@@ -100,14 +101,14 @@ def grouped(title: str, answers: Sequence[HostAnswer], *, filename: str) -> Mess
         attachment = Attachment(filename, "\n".join(_file_part(a) for a in answers).encode(),
                                 title=filename)
         footer = [blocks.context(f"Every host's whole output is attached as `{filename}`.")]
-    text = f"{_plain(title)} on {len(answers)} hosts: " + "; ".join(
-        f"{a.host}: {_plain(a.message.text) if a.message else a.error}" for a in answers)
+    text = md("{} on {} hosts: ", _plain(title), len(answers)) + Mrkdwn("; ").join(
+        md("{}: {}", a.host, _plain(a.message.text) if a.message else a.error) for a in answers)
     return Message(text=text, blocks=(blocks.section(summary), *parts, *footer),
                    attachment=attachment, ok=not failed)
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"[*`]", "", text)
+    return without_marks(text)
 
 
 def hosts_list(statuses: Sequence[HostStatus], *, command: str = "/docker") -> Message:
@@ -117,13 +118,13 @@ def hosts_list(statuses: Sequence[HostStatus], *, command: str = "/docker") -> M
     for status in statuses[: MAX_BLOCKS - 2]:
         tags = [tag for tag, on in (("default", status.default), ("own roles", status.own_roles))
                 if on]
-        name = f"*{blocks.mrkdwn_escape(status.name)}*" + (f" ({', '.join(tags)})" if tags else "")
+        name = md("*{}*", status.name) + (f" ({', '.join(tags)})" if tags else "")
         if status.error:
-            line = f"{_DOWN} {name}  `{status.url}`\n{blocks.mrkdwn_escape(status.error)}"
+            line = md("{} {}  `{}`\n{}", _DOWN, name, status.url, status.error)
         else:
-            line = (f"{_UP} {name}  `{status.url}`\nEngine {status.version} · "
-                    f"{status.running} of {status.total} containers running · "
-                    f"answered in {status.seconds:.2f} s")
+            line = md("{} {}  `{}`\nEngine {} · {} of {} containers running · answered in "
+                      "{:.2f} s", _UP, name, status.url, status.version, status.running,
+                      status.total, status.seconds)
         parts.append(blocks.section(line))
     parts.append(blocks.context(f"Target one with `{command} --host NAME ps`; reads also take "
                                 "`--host all` or `--host a,b`."))

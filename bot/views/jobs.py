@@ -30,6 +30,7 @@ from bot.jobs.notices import (
     UpdateAvailable,
     UpdateSummary,
 )
+from bot.mrkdwn import Mrkdwn, channel_mention, md
 from bot.views import blocks
 from bot.views.format import ago, size, table
 from bot.views.limits import SNIPPET_CHARS
@@ -282,8 +283,8 @@ def history(name: str, runs: Sequence[JobRun]) -> Message:
 
 
 def run_queued(name: str, channel: str, next_run: datetime | None) -> Message:
-    text = (f":arrow_forward: Job `{name}` is running now; its report goes to <#{channel}>. "
-            f"The schedule does not move (next run {when(next_run)}).")
+    text = md(":arrow_forward: Job `{}` is running now; its report goes to {}. The schedule "
+              "does not move (next run {}).", name, channel_mention(channel), when(next_run))
     return Message(text=text, blocks=(blocks.section(text),))
 
 
@@ -308,5 +309,6 @@ def resumed(name: str, next_run: datetime | None) -> Message:
 
 # -- buttons ------------------------------------------------------------------------------
 
-def snoozed(ref: str, user: str, until: datetime) -> str:
-    return f":zzz: {user} snoozed updates of `{ref}` until {when(until)}."
+def snoozed(ref: str, user: str, until: datetime) -> Mrkdwn:
+    """`user` is markup (a mention) or text to escape."""
+    return md(":zzz: {} snoozed updates of `{}` until {}.", user, ref, when(until))

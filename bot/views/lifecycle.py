@@ -6,6 +6,7 @@ import shlex
 from collections.abc import Sequence
 
 from bot.engine.results import Attached, Done, ExecResult, PathStat, Started
+from bot.mrkdwn import Mrkdwn, md, user_mention, without_marks
 from bot.views import blocks
 from bot.views.format import short_id, size
 from bot.views.jobs import RecreateLike
@@ -110,14 +111,14 @@ def follow(title: str, text: str, *, follow_id: str, live: bool, note: str,
     """The one message a follow updates in place: the latest lines, a Stop button while live."""
     body = blocks.tail_snippet(text) if text.strip() else "(no output yet)" if live \
         else "(no output)"
-    parts = [blocks.section(title), blocks.section(f"```{body}```"), blocks.context(note)]
+    parts = [blocks.section(title), blocks.preformatted(body), blocks.context(note)]
     if live and stop_token:
         parts.append(blocks.buttons(blocks.button("Stop", STOP_FOLLOW_ACTION, stop_token,
                                                   style="danger"),
                                     block_id=f"follow-{follow_id}"))
     last = text.rstrip("\n").rsplit("\n", 1)[-1] if text.strip() else ""
-    plain = title.replace("*", "").replace("`", "")
-    return Message(text=f"{plain}: {last}" if last else plain, blocks=tuple(parts))
+    plain = without_marks(title)
+    return Message(text=md("{}: {}", plain, last) if last else plain, blocks=tuple(parts))
 
 
 def follow_transcript(name: str, text: str, *, cut: bool) -> Message:
@@ -154,16 +155,17 @@ def open_follows(rows: Sequence[tuple[str, str, str, float]]) -> Message:
     if not rows:
         text = "No follow is open. `/docker logs -f NAME` or `/docker attach NAME` opens one."
         return Message(text=text, blocks=(blocks.section(text),))
-    lines = [f"`{follow_id}` {title} · started by <@{owner}> · {left:.0f} s left"
-             for follow_id, title, owner, left in rows]
+    lines = [md("`{}` {} · started by {} · {:.0f} s left", follow_id, title, user_mention(owner),
+                left) for follow_id, title, owner, left in rows]
     head = f"*{len(rows)} open follow{'s' if len(rows) != 1 else ''}*"
     return Message(text=f"{len(rows)} open follows", blocks=(
-        blocks.section(head + "\n" + "\n".join(lines)),
+        blocks.section(Mrkdwn("\n").join([head, *lines])),
         blocks.context("Stop one with its Stop button or `/docker follows stop ID`.")))
 
 
 def follow_stopped(follow_id: str, by: str) -> Message:
-    text = f":octagonal_sign: Follow `{follow_id}` stopped by {by}."
+    """`by` is markup (a mention) or text to escape."""
+    text = md(":octagonal_sign: Follow `{}` stopped by {}.", follow_id, by)
     return Message(text=text, blocks=(blocks.section(text),))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.mrkdwn import escape
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -17,7 +19,8 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Message:
-    """What the bot says. `blocks` are Block Kit dicts already within Slack's limits."""
+    """What the bot says. `blocks` are Block Kit dicts already within Slack's limits; `text`,
+    the fallback, is mrkdwn: a plain `str` given here is escaped (bot/views/mrkdwn.py)."""
 
     text: str
     blocks: tuple[dict[str, Any], ...] = ()
@@ -25,6 +28,9 @@ class Message:
     ok: bool = True
     # Extra data a caller may need (e.g. the confirmation token); never rendered.
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", escape(self.text))
 
     def with_blocks(self, *blocks: dict[str, Any]) -> Message:
         return replace(self, blocks=(*self.blocks, *blocks))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.mrkdwn import without_marks
 from bot.views import blocks
 from bot.views.limits import SNIPPET_CHARS
 from bot.views.message import Attachment, Message
@@ -29,8 +30,4 @@ def text_output(title: str, text: str, *, filename: str, note: str = "",
             f"Showing the {where} {shown:,} of {total:,} lines; the whole output is attached as "
             f"`{filename}`." + (f" {note}" if note else "")))
         attachment = Attachment(filename, text.encode(), title=filename)
-    return Message(text=_plain(title), blocks=tuple(parts), attachment=attachment)
-
-
-def _plain(title: str) -> str:
-    return title.replace("*", "").replace("`", "")
+    return Message(text=without_marks(title), blocks=tuple(parts), attachment=attachment)

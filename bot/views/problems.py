@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import DockopsError
+from bot.mrkdwn import md
 from bot.views import blocks
 from bot.views.message import Message
 
@@ -10,12 +11,14 @@ _ICONS = {"usage": ":warning:", "refused": ":no_entry:", "engine": ":x:", "error
 
 
 def error(exc: DockopsError) -> Message:
+    """The message and detail are text (escaped here) unless the error was raised with markup."""
     icon = _ICONS.get(exc.kind, ":x:")
-    parts = [blocks.section(f"{icon} {exc.message}")]
+    parts = [blocks.section(md("{} {}", icon, exc.message))]
     if exc.detail:
         parts.append(blocks.code(exc.detail) if "\n" in exc.detail
                      else blocks.context(exc.detail))
-    return Message(text=str(exc), blocks=tuple(parts), ok=False)
+    text = md("{}\n\n{}", exc.message, exc.detail) if exc.detail else exc.message
+    return Message(text=text, blocks=tuple(parts), ok=False)
 
 
 def internal(reference: str) -> Message:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.engine.results import LayerProgress, LoginResult, PullResult, PushResult
 from bot.errors import DockopsError
+from bot.mrkdwn import without_marks
 from bot.views import blocks
 from bot.views.format import short_id, size
 from bot.views.jobs import RECREATE_ACTION
@@ -14,8 +15,7 @@ from bot.views.message import Message
 
 
 def _message(text: str, *extra: dict, ok: bool = True) -> Message:
-    plain = text.replace("*", "").replace("`", "")
-    return Message(text=plain, blocks=(blocks.section(text), *extra), ok=ok)
+    return Message(text=without_marks(text), blocks=(blocks.section(text), *extra), ok=ok)
 
 
 def tagged(source: str, target: str) -> Message:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.mrkdwn import unescape
 from bot.views.message import Message
 
 _EMOJI = {":x:": "✗", ":warning:": "!", ":no_entry:": "⛔", ":white_check_mark:": "✓",
@@ -66,7 +67,7 @@ def _inline(text: str) -> str:
     """mrkdwn as plain text; code blocks are kept exactly as they are."""
     parts = text.split("```")
     # Odd parts sit between fences: code, printed verbatim.
-    return "".join(_unescape(part) if i % 2 else _plain_mrkdwn(part)
+    return "".join(unescape(part) if i % 2 else _plain_mrkdwn(part)
                    for i, part in enumerate(parts))
 
 
@@ -76,11 +77,7 @@ def _plain_mrkdwn(text: str) -> str:
     text = text.replace("`", "")
     for code, glyph in _EMOJI.items():
         text = text.replace(code, glyph)
-    return _unescape(_EMOJI_CODE.sub("", text))
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(_EMOJI_CODE.sub("", text))
 
 
 def _is_text(content: bytes) -> bool:

@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
 MAX_BLOCKS = 50
 MAX_MESSAGE_TEXT = 40_000
 MAX_ATTACHMENTS = 100
@@ -358,6 +361,9 @@ def check_message(message: Mapping[str, Any], *, require_content: bool = True) -
             checker.blocks(att["blocks"], _ptr("/attachments", i, "blocks"))
     if checker.errors:
         return MessageCheck("invalid_blocks", checker.errors)
+    sdk_errors = _sdk_errors(blocks or [])
+    if sdk_errors:
+        return MessageCheck("invalid_blocks", sdk_errors)
     if attachments is not None and len(attachments) > MAX_ATTACHMENTS:
         return MessageCheck("too_many_attachments", [f"at most {MAX_ATTACHMENTS} attachments"])
     text = message.get("text")
@@ -366,3 +372,17 @@ def check_message(message: Mapping[str, Any], *, require_content: bool = True) -
     if require_content and not text and not blocks and not attachments:
         return MessageCheck("no_text", ["text, blocks or attachments is required"])
     return MessageCheck()
+
+
+def _sdk_errors(blocks: list[Any]) -> list[str]:
+    """What slack_sdk's block models refuse (a second opinion on the checks above)."""
+    errors = []
+    for i, block in enumerate(blocks):
+        parsed = Block.parse(block) if isinstance(block, Mapping) else None
+        if parsed is None:
+            continue  # a type slack_sdk does not model (table, markdown): checked above
+        try:
+            parsed.validate_json()
+        except SlackObjectFormationError as exc:
+            errors.append(f"{exc} [json-pointer:/blocks/{i}]")
+    return errors
