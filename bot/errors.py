@@ -47,3 +47,14 @@ class NoSuchContainer(EngineError):
 
 class NoSuchImage(EngineError):
     """The engine has no image of that reference (docker-py ImageNotFound)."""
+
+
+class CannotPost(DockopsError):
+    """Slack refused a post where the command was typed (not_in_channel, channel_not_found,
+    a DM): the message says where to run it instead."""
+
+    ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+    def __init__(self, message: str, *, error: str = "") -> None:
+        super().__init__(message, kind="refused")
+        self.error = error

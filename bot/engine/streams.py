@@ -161,7 +161,8 @@ class StreamReader:
             self.stream.close()
         except Exception as exc:
             log.debug("closing an output stream: %s", exc)
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # closed before start(): no reader thread to wait for
+            self._thread.join(timeout=5)
 
 
 @engine_call

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from bot.pacing import Skipped, skippable
 from bot.reply import Thread
 from bot.views.message import Message
 
@@ -16,7 +17,8 @@ UPDATE_INTERVAL = 1.0  # chat.update is rate limited; a second is fast enough to
 
 
 class ThrottledThread:
-    """Progress goes to `thread` at most once per `interval`; the final message always does.
+    """Progress goes to `thread` at most once per `interval` (skipped when the Slack budget is
+    short); the final message always does.
 
     The latest progress is kept and sent when the interval ends (a quiet build step still
     shows), and nothing is sent after `finish`. Slack failures never stop the work.
@@ -41,10 +43,14 @@ class ThrottledThread:
             wait = self._last + self.interval - time.monotonic()
             if wait <= 0:
                 self._flush()
-            elif self._timer is None:
-                self._timer = threading.Timer(wait, self._on_timer)
-                self._timer.daemon = True
-                self._timer.start()
+            else:
+                self._schedule(wait)
+
+    def _schedule(self, wait: float) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(wait, self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
 
     def _on_timer(self) -> None:
         with self._lock:
@@ -55,12 +61,20 @@ class ThrottledThread:
     def _flush(self) -> None:
         make, self._pending = self._pending, None
         self._last = time.monotonic()
-        if make is not None:
-            self._send(make())
+        if make is None:
+            return
+        try:
+            with skippable():  # progress gives way to answers when Slack's budget is short
+                self._send(make())
+        except Skipped:  # show the latest progress a little later
+            self._pending = self._pending or make
+            self._schedule(self.interval)
 
     def _send(self, message: Message) -> bool:
         try:
             self.thread.update(message)
+        except Skipped:
+            raise
         except Exception:
             log.warning("could not update the progress message", exc_info=True)
             return False

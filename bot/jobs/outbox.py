@@ -14,6 +14,7 @@ dir) is retried without duplicates: rows are leased before sending, one sender a
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import threading
@@ -83,12 +84,17 @@ def slack_body(stored: dict[str, Any], render: Render = render_notice) -> tuple[
 
 
 def plain_client(client: WebClient) -> WebClient:
-    """The same token and base URL, without retry handlers: the outbox decides when to retry.
+    """The same client (token, base URL, Slack API governor), without retry handlers: the
+    outbox decides when to retry.
 
     The shared client waits out Retry-After itself (up to 5 times) and retries 5xx; stacking
-    that under the outbox's own retries would hold a sender for minutes per message.
+    that under the outbox's own retries would hold a sender for minutes per message. A copy
+    keeps the client's class, so notices share the app's budgets and 429 pauses.
     """
-    return WebClient(token=client.token, base_url=client.base_url, timeout=15, retry_handlers=[])
+    plain = copy.copy(client)
+    plain.retry_handlers = []
+    plain.timeout = 15
+    return plain
 
 
 class Outbox:

@@ -6,9 +6,10 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.config import Settings
+from bot.slack.client import web_client
+from bot.slack.governor import GOVERNOR, RetryAfterHandler
 from bot.store import AuditRow
 from bot.views.audit import line
 
@@ -50,9 +51,7 @@ def audit_channel(settings: Settings) -> AuditChannel | None:
     if not settings.env.slack_bot_token:
         log.warning("[slack] audit_channel is set but SLACK_BOT_TOKEN is not: not posting")
         return None
-    base = settings.env.slack_api_url
     # Short timeout and no connection retries: a dead Slack must not hold the console's exit.
-    client = WebClient(token=settings.env.slack_bot_token,
-                       base_url=base if base.endswith("/") else base + "/", timeout=10,
-                       retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)])
+    client = web_client(settings.env.slack_bot_token, settings.env.slack_api_url, timeout=10,
+                        handlers=[RetryAfterHandler(GOVERNOR, max_retry_count=3)])
     return AuditChannel(client, channel)

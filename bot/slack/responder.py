@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import CannotPost
 from bot.slack.client import webhook
 from bot.views import blocks
 from bot.views.limits import fit
@@ -18,8 +21,27 @@ log = logging.getLogger("dockops.slack")
 
 
 def payload(message: Message) -> dict[str, Any]:
-    fitted = fit(message)
+    fitted = fit(message)  # the fallback text bounded there (MAX_FALLBACK_TEXT)
     return {"text": fitted.text, "blocks": list(fitted.blocks)}
+
+
+@contextmanager
+def posting(channel: str) -> Iterator[None]:
+    """Slack refusing the channel itself becomes CannotPost: one sentence saying what to do."""
+    try:
+        yield
+    except SlackApiError as exc:
+        error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
+        if error not in CannotPost.ERRORS:
+            raise
+        raise CannotPost(cannot_post_sentence(channel), error=error) from exc
+
+
+def cannot_post_sentence(channel: str) -> str:
+    if channel.startswith("D"):  # a DM between people: no app can post there
+        return ("This needs a channel: run it in a channel I am in (I cannot post in this "
+                "direct message).")
+    return "Invite me with `/invite @dockops` and run it again: I cannot post in this channel."
 
 
 @dataclass
@@ -31,14 +53,17 @@ class SlackThread:
     ts: str
 
     def update(self, message: Message) -> None:
-        self.client.chat_update(channel=self.channel, ts=self.ts, **payload(message))
-        if message.attachment:
-            upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
+        with posting(self.channel):
+            self.client.chat_update(channel=self.channel, ts=self.ts, **payload(message))
+            if message.attachment:
+                upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
 
     def reply(self, message: Message) -> None:
-        self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts, **payload(message))
-        if message.attachment:
-            upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
+        with posting(self.channel):
+            self.client.chat_postMessage(channel=self.channel, thread_ts=self.ts,
+                                         **payload(message))
+            if message.attachment:
+                upload(self.client, self.channel, message.attachment, thread_ts=self.ts)
 
 
 def upload(client: WebClient, channel: str, attachment: Attachment,
@@ -113,5 +138,12 @@ class SlackResponder:
         return ""
 
     def start_thread(self, message: Message) -> SlackThread:
-        response = self.client.chat_postMessage(channel=self.channel_id, **payload(message))
+        """Post the message to update; CannotPost (and a private answer) where Slack refuses."""
+        try:
+            with posting(self.channel_id):
+                response = self.client.chat_postMessage(channel=self.channel_id,
+                                                        **payload(message))
+        except CannotPost:
+            self.ephemeral = True  # the channel refused the bot: the answer is the user's alone
+            raise
         return SlackThread(self.client, response["channel"], response["ts"])

@@ -68,12 +68,13 @@ class _Reply:
 @dataclass
 class _Fault:
     name: str
-    kind: str  # "status" | "drop" | "error"
+    kind: str  # "status" | "drop" | "error" | "delay"
     remaining: int
     status: int = 429
     retry_after: int | None = None
     error: str | None = None
     after_processing: bool = False
+    seconds: float = 0.0
 
 
 @dataclass
@@ -416,6 +417,11 @@ class SlackStandIn:
         """
         with self.lock:
             self._faults.append(_Fault(method, "drop", count, after_processing=after_processing))
+
+    def delay_next(self, method_or_path: str, seconds: float, count: int = 1) -> None:
+        """Answer the next ``count`` matching requests normally, ``seconds`` late (a slow Slack)."""
+        with self.lock:
+            self._faults.append(_Fault(method_or_path, "delay", count, seconds=seconds))
 
     def error_next(self, method: str, error: str, count: int = 1) -> None:
         """Answer the next ``count`` calls with HTTP 200 ``{"ok": false, "error": error}``."""
@@ -929,6 +935,9 @@ class SlackStandIn:
         """Return (handled, reply, fault); handled means answer ``reply`` now."""
         full_url = f"{self.base_url}{incoming.path}"
         fault = self._take_fault([name, incoming.path, full_url])
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.seconds)  # this request's own thread: others are answered meanwhile
+            return False, None, None
         if fault is None or (fault.kind == "drop" and fault.after_processing):
             return False, None, fault
         reply = None if fault.kind == "drop" else self._fault_reply(fault)
