@@ -113,7 +113,8 @@ def _print_help(topic: list[str]) -> int:
 
 def _serve(services, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from bot.slack.app import build_app
-    from bot.slack.server import TimedSocketModeHandler, make_metrics_server, make_server
+    from bot.slack.server import make_metrics_server, make_server
+    from bot.slack.socket_mode import SocketModeLink
 
     env = services.settings.env
     if not env.slack_bot_token:
@@ -135,11 +136,12 @@ def _serve(services, args: argparse.Namespace) -> int:  # type: ignore[no-untype
         servers.append(make_server(app, services, args.host, args.port))
         where = f"HTTP on {args.host}:{args.port}"
     else:
-        socket = TimedSocketModeHandler(app, env.slack_app_token)
-        socket.connect()
+        socket = SocketModeLink(app, env.slack_app_token, app.client)
+        socket.start()
         where = "Socket Mode"
         if args.metrics_port:
-            servers.append(make_metrics_server(services, args.host, args.metrics_port))
+            servers.append(make_metrics_server(services, args.host, args.metrics_port,
+                                               socket.health))
             where += f", metrics on {args.host}:{args.metrics_port}"
     for server in servers:
         threading.Thread(target=server.run, name="http", daemon=True).start()

@@ -28,6 +28,12 @@ JOB_SECONDS = Histogram("dockops_job_seconds", "Scheduled job durations", ["job"
 OUTBOX_DEPTH = Gauge("dockops_outbox_depth", "Notifications waiting for Slack", registry=REGISTRY)
 FOLLOWS_OPEN = Gauge("dockops_follow_streams_open", "logs -f / attach streams open",
                      registry=REGISTRY)
+SOCKET_MODE_RECONNECTS = Counter("dockops_socket_mode_reconnects_total",
+                                 "Socket Mode connections opened after the first",
+                                 registry=REGISTRY)
+SOCKET_MODE_CONNECTED = Gauge("dockops_socket_mode_connected",
+                              "1 while a Socket Mode connection is open, else 0",
+                              registry=REGISTRY)
 
 
 def exposition() -> tuple[bytes, str]:

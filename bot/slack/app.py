@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.follows import FOLLOWS
 from bot.pipeline import Pipeline
 from bot.services import Services
-from bot.slack import compat, middleware
+from bot.slack import compat, middleware, once
 from bot.slack.client import web_client
 from bot.slack.listeners import register_listeners
 from bot.slack.runtime import Runtime
@@ -36,5 +36,6 @@ def build_app(services: Services, *, socket_mode: bool = False) -> tuple[App, Ru
                       WorkerPool(limits.workers, per_user=limits.per_user_commands), client)
     FOLLOWS.per_user = limits.per_user_follows
     middleware.register(app, services.settings.slack)
+    once.register(app, services.store)  # after the workspace check: only ours are kept
     register_listeners(app, runtime)
     return app, runtime

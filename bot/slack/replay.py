@@ -2,10 +2,10 @@
 
 Nothing about a request is stored or parsed before its signature checks out: an unsigned
 flood costs one HMAC each and leaves no trace. A verified request's signature is then kept
-until it could no longer pass: decided in memory (the ack path never waits for a database
-write) and written to SQLite in batches within a moment, then loaded at start, so a replay
-is refused after a restart too. Only a key accepted in the last ~50 ms before a crash can
-be forgotten.
+until it could no longer pass, in a `KeyLedger`: decided in memory (the ack path never waits
+for a database write) and written to SQLite in batches within a moment, then loaded at start,
+so a replay is refused after a restart too. Only a key accepted in the last ~50 ms before a
+crash can be forgotten. The same ledger remembers user actions already run (bot/slack/once.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,52 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
+class KeyLedger:
+    """Keys seen and when each may be forgotten: decided in memory, written in batches."""
+
+    def __init__(self, load: Callable[[float], dict[str, float]],
+                 save: Callable[[list[tuple[str, float]], float], None], *, name: str,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.save = save
+        self.name = name
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._seen = load(clock())
+        self._unwritten: list[tuple[str, float]] = []
+        self._wake = threading.Event()
+        threading.Thread(target=self._write_loop, name=name, daemon=True).start()
+
+    def first(self, key: str, expires_at: float) -> bool:
+        """True the first time `key` is offered (it is then kept until `expires_at`)."""
+        with self._lock:
+            if key in self._seen:
+                return False
+            if len(self._seen) > 10_000:  # a busy day's keys: drop those past their expiry
+                now = self.clock()
+                self._seen = {k: e for k, e in self._seen.items() if e >= now}
+            self._seen[key] = expires_at
+            self._unwritten.append((key, expires_at))
+        self._wake.set()
+        return True
+
+    def flush(self) -> None:
+        """Write the keys accepted since the last write."""
+        with self._lock:
+            batch, self._unwritten = self._unwritten, []
+        if batch:
+            try:
+                self.save(batch, self.clock())
+            except Exception:
+                log.exception("could not store %d %s", len(batch), self.name)
+
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(FLUSH_SECONDS)  # gather a burst into one transaction
+            self._wake.clear()
+            self.flush()
+
+
 class SignedRequests:
     """Says whether a request is Slack's, fresh, and new; remembers the ones that are."""
 
@@ -39,11 +85,8 @@ class SignedRequests:
         self.store = store
         self.window = window
         self.clock = clock
-        self._lock = threading.Lock()
-        self._seen = store.replay_keys(clock())
-        self._unwritten: list[tuple[str, float]] = []
-        self._wake = threading.Event()
-        threading.Thread(target=self._write_loop, name="replay-keys", daemon=True).start()
+        self.keys = KeyLedger(store.replay_keys, store.remember_replay_keys,
+                              name="replay-keys", clock=clock)
 
     def refusal(self, body: bytes, timestamp: str, signature: str) -> str:
         """Why the request is refused ("" when it is genuine and first seen), in a few words."""
@@ -59,34 +102,10 @@ class SignedRequests:
         if not hmac.compare_digest(expected, signature):
             return "bad signature"
         # Only now, for a request Slack signed, does anything touch the database.
-        if not self._first_use(signature, int(timestamp) + self.window, now):
+        if not self.keys.first(signature, int(timestamp) + self.window):
             return "replayed (same signature served before)"
         return ""
 
-    def _first_use(self, key: str, expires_at: float, now: float) -> bool:
-        with self._lock:
-            if key in self._seen:
-                return False
-            if len(self._seen) > 10_000:  # a busy day's keys: drop those past their window
-                self._seen = {k: e for k, e in self._seen.items() if e >= now}
-            self._seen[key] = expires_at
-            self._unwritten.append((key, expires_at))
-        self._wake.set()
-        return True
-
     def flush(self) -> None:
         """Write the keys accepted since the last write."""
-        with self._lock:
-            batch, self._unwritten = self._unwritten, []
-        if batch:
-            try:
-                self.store.remember_replay_keys(batch, self.clock())
-            except Exception:
-                log.exception("could not store %d replay keys", len(batch))
-
-    def _write_loop(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(FLUSH_SECONDS)  # gather a burst into one transaction
-            self._wake.clear()
-            self.flush()
+        self.keys.flush()

@@ -1,4 +1,5 @@
-"""Serving Slack: HTTP mode (/slack/events, /healthz, /metrics on waitress) and Socket Mode."""
+"""Serving Slack: HTTP mode (/slack/events, /healthz, /metrics on waitress), and /healthz and
+/metrics beside Socket Mode (bot/slack/socket_mode.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk.socket_mode.builtin.client import SocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
 from waitress.server import create_server
 
 from bot import metrics
@@ -23,6 +21,7 @@ from bot.engine import ping
 from bot.handlers.fanout import fan_out
 from bot.services import Services
 from bot.slack.replay import SignedRequests
+from bot.slack.socket_mode import LinkHealth
 
 log = logging.getLogger("dockops.http")
 StartResponse = Callable[..., Any]
@@ -151,19 +150,17 @@ def make_server(app: App, services: Services, host: str, port: int, threads: int
                          **_BOUNDED)
 
 
-class TimedSocketModeHandler(SocketModeHandler):
-    """Socket Mode, with each envelope's handling up to its ack timed like HTTP requests."""
-
-    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        started = time.monotonic()
-        try:
-            super().handle(client, req)
-        finally:
-            metrics.ACK_SECONDS.observe(time.monotonic() - started)
+def socket_health(services: Services, link: LinkHealth) -> tuple[int, dict[str, Any]]:
+    """The engines' health and the Socket Mode connection's: 503 when either fails."""
+    status, body = health(services)
+    ok, connection = link.report()
+    body = {**body, "ok": body["ok"] and ok, "socket_mode": connection}
+    return (status if ok else 503), body
 
 
-def make_metrics_server(services: Services, host: str, port: int) -> Any:
-    """/metrics and /healthz alone, for Socket Mode."""
+def make_metrics_server(services: Services, host: str, port: int,
+                        link: LinkHealth | None = None) -> Any:
+    """/metrics and /healthz alone, for Socket Mode (with the connection's health)."""
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -171,7 +168,7 @@ def make_metrics_server(services: Services, host: str, port: int) -> Any:
             data, content_type = metrics.exposition()
             return _respond(start_response, 200, data, content_type)
         if path == "/healthz":
-            status, body = health(services)
+            status, body = socket_health(services, link) if link else health(services)
             return _respond(start_response, status, json.dumps(body).encode(),
                             "application/json")
         return _respond(start_response, 404, b"{}", "application/json")

@@ -6,6 +6,7 @@ rows, never SQLAlchemy objects:
 
     audit          AuditRow            Store.record_audit, Store.audit_rows
     replay         (keys)              Store.replay_keys, Store.remember_replay_keys
+    deliveries     (keys)              Store.delivered, Store.remember_deliveries
     confirmations  Pending             Confirmations.open/get/decide/overdue
     buttons        Button              Buttons.issue/get/use
     outbox         Queued              queue, lease_next, postpone, remove, depth, waiting, queued

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.orm import sessionmaker
 
 # Every module defining a table, imported so create_all makes them all.
-from bot.store import audit, buttons, confirmations, jobs, outbox, replay  # noqa: F401
+from bot.store import audit, buttons, confirmations, deliveries, jobs, outbox, replay  # noqa: F401
 from bot.store.base import Base
 
 
@@ -40,6 +40,12 @@ class Store:
 
     def remember_replay_keys(self, keys: list[tuple[str, float]], now: float) -> None:
         replay.remember_replay_keys(self, keys, now)
+
+    def delivered(self, now: float) -> dict[str, float]:
+        return deliveries.delivered(self, now)
+
+    def remember_deliveries(self, keys: list[tuple[str, float]], now: float) -> None:
+        deliveries.remember_deliveries(self, keys, now)
 
     def close(self) -> None:
         self.engine.dispose()

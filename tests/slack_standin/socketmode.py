@@ -12,6 +12,11 @@ Behaves like Slack's ``wss-primary.slack.com/link/`` endpoint, seen from
   a connection without pongs for 4 intervals as stale); the server pings too and
   drops clients that stop answering;
 * acks (``{"envelope_id": ..., "payload": ...}``) are recorded with their delay.
+
+Faults, as Slack's edge produces them: ``refresh`` (``disconnect`` / ``refresh_requested``,
+the old socket kept open a few seconds; envelopes may go to either), ``blackhole`` (a
+connection that takes frames and never answers or sends, pongs included), ``go_away`` /
+``come_back`` (nothing listens on the port for a while).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import http
 import json
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -62,6 +68,8 @@ class SocketModeHub:
         self._lock = threading.Lock()
         self._tickets: set[str] = set()
         self._conns: dict[int, ServerConnection] = {}
+        self._retiring: set[int] = set()  # sent `disconnect`, closed after a grace period
+        self._blackholed: set[int] = set()
         self._next_conn_id = 1
         self._connections_total = 0
         self._envelopes: dict[str, Envelope] = {}
@@ -79,7 +87,7 @@ class SocketModeHub:
         self._server = serve(
             self._handle,
             self._host,
-            0,
+            self.port,
             process_request=self._process_request,
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_timeout,
@@ -101,6 +109,61 @@ class SocketModeHub:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+
+    def go_away(self) -> None:
+        """Drop every connection without a close frame and stop listening (the port is kept)."""
+        if self._server is not None:
+            self._server.shutdown()
+        with self._lock:
+            conns = list(self._conns.values())
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.socket.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        self.start()
+
+    def refresh(self, grace: float = 5.0) -> list[int]:
+        """Send ``disconnect`` (``refresh_requested``) to every open connection and close them
+        ``grace`` seconds later, as Slack does; they still carry envelopes meanwhile."""
+        message = json.dumps({"type": "disconnect", "reason": "refresh_requested",
+                              "debug_info": {"host": "applink-standin"}})
+        with self._lock:
+            old = dict(self._conns)
+            self._retiring.update(old)
+        for conn in old.values():
+            with contextlib.suppress(ConnectionClosed):
+                conn.send(message)
+
+        def close_old() -> None:
+            for conn in old.values():
+                with contextlib.suppress(Exception):
+                    conn.close(1001, "refreshed")
+
+        timer = threading.Timer(grace, close_old)
+        timer.daemon = True
+        timer.start()
+        return sorted(old)
+
+    def blackhole(self, conn_id: int | None = None) -> int:
+        """Make a connection (the newest by default) silent: frames in are taken, nothing goes
+        out again (no pong, no ping, no envelope, no close) and it is never timed out."""
+        with self._lock:
+            conn_id = conn_id or max(self._conns)
+            conn = self._conns[conn_id]
+            self._blackholed.add(conn_id)
+
+        def discard() -> None:
+            for _ in conn.protocol.data_to_send():
+                pass
+
+        conn.ping_timeout = None
+        conn.send_data = discard  # type: ignore[method-assign]
+        return conn_id
 
     def reset(self) -> None:
         """Forget envelopes, acks and received messages (connections stay)."""
@@ -163,6 +226,7 @@ class SocketModeHub:
         finally:
             with self._lock:
                 self._conns.pop(conn_id, None)
+                self._retiring.discard(conn_id)
 
     def _on_text(self, conn_id: int, text: str) -> None:
         now = time.time()
@@ -237,8 +301,10 @@ class SocketModeHub:
         retry_attempt: int | None = None,
         retry_reason: str | None = None,
         broadcast: bool = False,
+        connection_id: int | None = None,
     ) -> str:
-        """Push one envelope; return its envelope_id."""
+        """Push one envelope; return its envelope_id. It goes to ``connection_id``, else to the
+        newest connection that is neither retiring nor blackholed (else the newest)."""
         if accepts_response_payload is None:
             accepts_response_payload = ACCEPTS_RESPONSE_PAYLOAD.get(type_, False)
             if type_ == "interactive" and payload.get("type") in INTERACTIVE_WITH_RESPONSE:
@@ -250,12 +316,17 @@ class SocketModeHub:
             "type": type_,
             "accepts_response_payload": accepts_response_payload,
         }
-        if type_ == "events_api":
+        if type_ == "events_api" or retry_attempt:
             body["retry_attempt"] = retry_attempt or 0
             body["retry_reason"] = retry_reason or ""
         text = json.dumps(body)
         with self._lock:
             targets = sorted(self._conns.items(), reverse=True)
+            if connection_id is not None:
+                targets = [(i, c) for i, c in targets if i == connection_id]
+            elif not broadcast:
+                quiet = self._retiring | self._blackholed
+                targets.sort(key=lambda item: item[0] in quiet)
         sent_to: list[int] = []
         sent_at = time.time()
         for conn_id, conn in targets:
@@ -315,6 +386,11 @@ class SocketModeHub:
         """Connections currently open."""
         with self._lock:
             return len(self._conns)
+
+    def connection_ids(self) -> list[int]:
+        """Open connections, oldest first."""
+        with self._lock:
+            return sorted(self._conns)
 
     @property
     def connections_total(self) -> int:
