@@ -270,6 +270,13 @@ class LimitsConfig(Section):
     per_user_follows: int = Field(5, ge=1, le=64)
 
 
+class StoreConfig(Section):
+    """How long the store keeps history; older rows go in the daily housekeeping."""
+
+    audit_retention_days: int = Field(365, ge=1)
+    job_history_days: int = Field(365, ge=1)
+
+
 def _duration(value: object) -> timedelta:
     """A duration as the docker CLI writes it ("30s", "10m", "2h", "7d"), from TOML text."""
     if isinstance(value, timedelta):
@@ -426,6 +433,7 @@ class FileConfig(Section):
     hosts: Annotated[dict[str, HostConfig], AfterValidator(_host_names)] = {}
     slack: SlackConfig = SlackConfig()
     limits: LimitsConfig = LimitsConfig()
+    store: StoreConfig = StoreConfig()
     jobs: Annotated[list[JobConfig], AfterValidator(_unique_job_names)] = []
 
     @field_validator("slack")
@@ -508,6 +516,10 @@ class Settings:
         return self.file.limits
 
     @property
+    def store(self) -> StoreConfig:
+        return self.file.store
+
+    @property
     def jobs(self) -> list[PruneJobConfig | UpdateJobConfig]:
         return self.file.jobs
 
@@ -528,8 +540,26 @@ def load(env: EnvSettings | None = None) -> Settings:
             raise DockopsError(f"DOCKOPS_CONFIG points at {path}, which does not exist.",
                                detail="Create it (see config/dockops.example.toml) or unset "
                                       "DOCKOPS_CONFIG.")
-        text = path.read_text()
+        text = _read_config(path)
     return Settings(env, parse_file(text, str(path or "defaults")), path)
+
+
+def _read_config(path: Path) -> str:
+    """The file's text; a directory or an unreadable file is one sentence with the fix."""
+    if path.is_dir():
+        raise DockopsError(f"the config path {path} (DOCKOPS_CONFIG) is a directory. Point "
+                           "DOCKOPS_CONFIG at the TOML file inside it (e.g. "
+                           f"{path / 'dockops.toml'}).")
+    try:
+        return path.read_text()
+    except PermissionError:
+        raise DockopsError(f"the config file {path} (DOCKOPS_CONFIG) is not readable by uid "
+                           f"{os.geteuid()} (it is owned by uid {path.stat().st_uid}, mode "
+                           f"{path.stat().st_mode & 0o777:o}). Run `chmod a+r {path}` or "
+                           f"`chown {os.geteuid()} {path}`.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DockopsError(f"the config file {path} (DOCKOPS_CONFIG) cannot be read ({exc}). "
+                           "Fix the file or point DOCKOPS_CONFIG at another.") from None
 
 
 def parse_file(text: str, origin: str = "config") -> FileConfig:

@@ -51,7 +51,7 @@ def test_after_sigkill_due_jobs_run_once_and_queued_notifications_arrive_once(
 
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL
     # Down across two of `missed`'s runs: coalesced, it must run once on start, not twice.
-    pretend_downtime(f"sqlite:///{data / 'jobs.sqlite3'}", "missed",
+    pretend_downtime(f"sqlite:///{data / 'dockops.sqlite3'}", "missed",
                      datetime.now(UTC) - timedelta(days=2))
     slack.reset()
     slack.add_channel(CHANNEL, "crash")

@@ -455,7 +455,7 @@ def test_a_bot_restarted_between_scheduling_and_firing_runs_the_job_once(
     first = serving(start_bot, config, data_dir=data)
     assert first.stop() == 0
     # Its 03:00 run came and went while it was down.
-    pretend_downtime(f"sqlite:///{data / 'jobs.sqlite3'}", "updates",
+    pretend_downtime(f"sqlite:///{data / 'dockops.sqlite3'}", "updates",
                      datetime.now(UTC) - timedelta(hours=1))
     second = serving(start_bot, config, data_dir=data)
     wait_for(lambda: slack.messages(channel), timeout=20, what="the missed run's notice")

@@ -107,7 +107,7 @@ def test_the_store_follows_the_config_and_keeps_unchanged_jobs_as_they_were(boot
     stop(first)
     second = boot(prune_job("keep-me") + prune_job("move-me", "30 5 * * sun"))
     assert second.scheduler is not None
-    assert sorted(job.id for job in second.scheduler.get_jobs()) == ["keep-me", "move-me"]
+    assert sorted(job.id for job in second.scheduler.get_jobs("default")) == ["keep-me", "move-me"]
     assert second.paused("keep-me")  # unchanged: the pause survived the restart
     moved = second.next_run("move-me")
     assert moved != kept_next and moved is not None
@@ -127,7 +127,7 @@ def test_run_now_runs_once_without_moving_the_schedule(boot) -> None:
     [run] = runs(scheduler, "nightly")
     assert run.trigger == "manual" and run.outcome == "ok"
     assert scheduler.scheduler is not None
-    assert [j.id for j in scheduler.scheduler.get_jobs()] == ["nightly"]  # the one-off is gone
+    assert [j.id for j in scheduler.scheduler.get_jobs("default")] == ["nightly"]  # one-off gone
     assert metrics.JOB_RUNS.labels("nightly", "ok")._value.get() == runs_before + 1
     assert metrics.JOB_SECONDS.labels("nightly")._sum.get() > timed_before
 

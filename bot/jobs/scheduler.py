@@ -1,9 +1,10 @@
-"""The job scheduler: APScheduler 3 on a SQLite job store, exactly one per data dir.
+"""The job scheduler: APScheduler 3, its jobs in the store's own file, exactly one per data dir.
 
 Jobs missed while the bot was down run once on start (coalesce, no misfire limit); a job
 whose schedule did not change keeps its stored next run, so a restart neither skips nor
 repeats it. A second process on the same data dir does not schedule (two schedulers on
-one store run every job twice); it says so and serves commands as usual.
+one store run every job twice); it says so and serves commands as usual. The scheduler
+also runs the store's daily housekeeping (retention), in memory: it is not a configured job.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -21,12 +23,16 @@ from bot.jobs import runner as runner_module
 from bot.jobs.cron import parse_schedule
 from bot.jobs.lock import FileLock
 from bot.jobs.runner import JOB_FUNCTION, JobRunner
+from bot.store import retention
+from bot.store.jobstore import adopt_old_jobs
 
 log = logging.getLogger("dockops.scheduler")
 
 RUN_NOW_SUFFIX = "@now"
-JOBS_FILE = "jobs.sqlite3"
+JOBS_TABLE = "apscheduler_jobs"
+OLD_JOBS_FILE = "jobs.sqlite3"  # the job store's own file before 0.2.0: imported once
 LOCK_FILE = "scheduler.lock"
+HOUSEKEEPING = "dockops-housekeeping"
 
 
 class JobScheduler:
@@ -36,7 +42,7 @@ class JobScheduler:
         self.runner = runner
         data_dir = runner.services.settings.data_dir
         self.lock = FileLock(data_dir / LOCK_FILE)
-        self.store_url = f"sqlite:///{data_dir / JOBS_FILE}"
+        self.store_url = f"sqlite:///{runner.services.store.path}"
         self.scheduler: BackgroundScheduler | None = None
         self.refusal = ""
 
@@ -55,8 +61,11 @@ class JobScheduler:
                             "jobs are scheduled there, not here.")
             log.warning("scheduler not started: %s", self.refusal)
             return False
+        store = self.runner.services.store
+        jobs = SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)
+        adopt_old_jobs(store, jobs.jobs_t, store.path.with_name(OLD_JOBS_FILE))
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=self.store_url)},
+            jobstores={"default": jobs, "internal": MemoryJobStore()},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
         )
@@ -65,6 +74,8 @@ class JobScheduler:
         scheduler.start(paused=True)
         self.scheduler = scheduler
         self.sync()
+        scheduler.add_job(self.housekeep, "interval", hours=24, next_run_time=datetime.now(UTC),
+                          id=HOUSEKEEPING, jobstore="internal")
         scheduler.resume()
         log.info("scheduler started: %d job(s)", len(self.runner.jobs))
         return True
@@ -73,7 +84,7 @@ class JobScheduler:
         """Make the job store hold exactly the configured jobs."""
         assert self.scheduler is not None
         wanted = {job.name: job for job in self.runner.jobs}
-        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        stored = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
         for name, job in wanted.items():
             trigger = parse_schedule(job.schedule)
             current = stored.get(name)
@@ -85,6 +96,13 @@ class JobScheduler:
         for job_id in stored:
             if job_id.removesuffix(RUN_NOW_SUFFIX) not in wanted:
                 self.scheduler.remove_job(job_id)
+
+    def housekeep(self) -> retention.Expired:
+        """Delete what the store keeps no longer ([store] retention, expired tokens and keys)."""
+        services = self.runner.services
+        expired = retention.expire(services.store, services.settings.store)
+        log.info("housekeeping: %s", expired)
+        return expired
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop scheduling (waiting for running jobs when `wait`) and release the lock."""

@@ -13,6 +13,10 @@ rows, never SQLAlchemy objects:
     jobs           JobRun              start_run, finish_run, recent_runs, last_run,
                                        was_seen, mark_seen, forget_seen,
                                        snooze, snoozed_until, forget_snooze
+
+Around the tables: schema (Alembic revisions in migrations/, applied when a Store opens),
+backup (online copies), retention (daily housekeeping), jobstore (the scheduler's table),
+admin (`dockops db current|upgrade`, `dockops backup`).
 """
 
 from bot.store.audit import AuditRow, AuditTable

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.base import Base, aware, utcnow
@@ -52,11 +52,23 @@ class AuditRow:
     id: int = 0  # given by the table; 0 until written
 
 
-def record_audit(store: Store, row: AuditRow) -> None:
+def record_audit(store: Store, row: AuditRow) -> int:
+    """Write the row; its id."""
     with store.session.begin() as session:
-        session.add(AuditTable(
+        added = AuditTable(
             at=row.at, user_id=row.user_id, user_name=row.user_name, channel_id=row.channel_id,
             source=row.source, host=row.host, command=row.command, text=row.text,
+            decision=row.decision, outcome=row.outcome, message=row.message,
+            duration_ms=row.duration_ms)
+        session.add(added)
+        session.flush()
+        return added.id
+
+
+def finish_audit(store: Store, row_id: int, row: AuditRow) -> None:
+    """Give a row written before the command ran its decision, outcome, message and time."""
+    with store.session.begin() as session:
+        session.execute(update(AuditTable).where(AuditTable.id == row_id).values(
             decision=row.decision, outcome=row.outcome, message=row.message,
             duration_ms=row.duration_ms))
 

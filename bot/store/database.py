@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-# Every module defining a table, imported so create_all makes them all.
+# Every module defining a table, imported so a new store gets them all.
 from bot.store import audit, buttons, confirmations, deliveries, jobs, outbox, replay  # noqa: F401
-from bot.store.base import Base
+from bot.store.schema import upgrade
+
+STORE_FILE = "dockops.sqlite3"
 
 
 class Store:
-    """The database and a session factory; tables are created on first open."""
+    """The database and a session factory; opening creates it, or migrates an older one.
 
-    def __init__(self, data_dir: Path | str, filename: str = "dockops.sqlite3") -> None:
+    Raises StoreTooNew when a newer dockops upgraded the file.
+    """
+
+    def __init__(self, data_dir: Path | str, filename: str = STORE_FILE) -> None:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
         self.path = path / filename
@@ -24,13 +32,29 @@ class Store:
                                                connect_args={"check_same_thread": False,
                                                              "timeout": 30})
         event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        self.upgraded = upgrade(self.engine, self.path)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        self.audit_problem = ""  # why the last audit write failed; "" once one succeeds
 
     # The audit trail and replay keys are written from the request path as methods of the
     # store itself; the other tables' operations live in their own modules.
-    def record_audit(self, row: audit.AuditRow) -> None:
-        audit.record_audit(self, row)
+    def record_audit(self, row: audit.AuditRow) -> int:
+        """Write the row; its id. A failure is kept in `audit_problem` until a write succeeds."""
+        with self._auditing():
+            return audit.record_audit(self, row)
+
+    def finish_audit(self, row_id: int, row: audit.AuditRow) -> None:
+        with self._auditing():
+            audit.finish_audit(self, row_id, row)
+
+    @contextmanager
+    def _auditing(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:  # disk full, read-only, locked: the sqlite3 sentence
+            self.audit_problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise
+        self.audit_problem = ""
 
     def audit_rows(self, *, user_id: str | None = None, limit: int = 20) -> list[audit.AuditRow]:
         return audit.audit_rows(self, user_id=user_id, limit=limit)
