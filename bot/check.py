@@ -7,8 +7,10 @@ whole file (a job on a host that is not configured) is found here.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
+from bot import preflight
 from bot.config import Settings
 from bot.jobs.cron import next_runs
 
@@ -44,15 +46,42 @@ def notes(settings: Settings) -> list[str]:
     return found
 
 
-def check(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """Print the verdict; 0 when the configuration is usable, 1 when it is not."""
+def environment(settings: Settings, ports: Sequence[tuple[str, int, str]] = ()
+                ) -> tuple[list[str], list[str]]:
+    """What `serve` would fail on at start, found without starting (nothing is created);
+    and what was checked. Tokens that are set are shown to Slack: auth.test for the bot
+    token, apps.connections.open for the app token (the URL it issues is left unused)."""
+    found = [preflight.data_dir_problem(settings.data_dir, create=False)]
+    checked = [f"data directory {settings.data_dir} writable (a test file was written)"]
+    found += [preflight.port_problem(host, port, flag) for host, port, flag in ports]
+    checked += [f"{flag} {port} free on {host}" for host, port, flag in ports]
+    env = settings.env
+    for variable, token, method in (("SLACK_BOT_TOKEN", env.slack_bot_token, "auth.test"),
+                                    ("SLACK_APP_TOKEN", env.slack_app_token,
+                                     "apps.connections.open")):
+        if token:
+            found.append(preflight.slack_token_problem(variable, token, env.slack_api_url))
+            checked.append(f"{variable} shown to Slack ({method}) and not refused")
+    return [f"{line}." for line in found if line], checked
+
+
+def check(settings: Settings, out: TextIO = sys.stdout,
+          ports: Sequence[tuple[str, int, str]] = ()) -> int:
+    """Print the verdict; 0 when the configuration and environment are usable, 1 when not."""
     source = settings.source or "built-in defaults (no config file)"
     mistakes = problems(settings)
     if mistakes:
         out.write(f"dockops: {len(mistakes)} mistake(s) in {source}:\n")
         out.writelines(f"  {line}\n" for line in mistakes)
         return 1
+    trouble, checked = environment(settings, ports)
+    if trouble:
+        out.write(f"dockops: configuration OK ({source}), but {len(trouble)} problem(s) in "
+                  "the environment:\n")
+        out.writelines(f"  {line}\n" for line in trouble)
+        return 1
     out.write(f"dockops: configuration OK ({source})\n")
+    out.writelines(f"  checked: {line}\n" for line in checked)
     for line in notes(settings):
         out.write(f"  note: {line}\n")
     for job in settings.jobs:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot import metrics
 from bot.commands import TABLE, Invocation, parse
 from bot.config import HostConfig
-from bot.errors import DockopsError, EngineError, RefusedError, UsageError
+from bot.errors import DockopsError, RefusedError, UsageError
 from bot.handlers import HANDLERS, PREVIEWS, Context
 from bot.handlers.context import target_hosts
 from bot.mrkdwn import md, unescape
@@ -43,7 +43,9 @@ class Outcome:
 
     command: str
     decision: str  # allowed | refused | invalid | pending
-    result: str  # ok | error | refused | invalid | internal | preview | cancelled | expired | ignored
+    # ok | error | refused | invalid | internal | preview | cancelled | expired | ignored
+    # | unaudited (refused: its audit row could not be written first)
+    result: str
     message: Message | None
     seconds: float
     token: str = ""  # the confirmation a preview opened
@@ -76,6 +78,8 @@ class _Progress:
     token: str = ""
     claimed: bool = False  # a clicked button was claimed: its answer replaces the message
     host: str = ""  # the resolved host (one), for the audit row and metric labels
+    audit_id: int = 0  # the row written before the engine was touched
+    unaudited: bool = False  # that row could not be written: the command was refused
 
 
 class _Routed:
@@ -180,14 +184,14 @@ class Pipeline:
         answer_to = responder if private is None else _Routed(progress, responder, private)
         message = self._guarded(progress, text,
                                 lambda: self._steps(progress, text, actor, answer_to, confirmed,
-                                                    pinned, claim))
+                                                    pinned, claim, via))
         if finish is not None:
             message = finish(message)
         invocation = progress.invocation
         outcome = Outcome(invocation.command.name if invocation else "", progress.decision,
                           progress.result, message, time.monotonic() - started, progress.token)
         # The audit row exists before the answer does: whoever reads the answer can audit it.
-        self._audit_command(text, actor, progress.host, outcome, via)
+        self._audit_command(text, actor, progress, outcome, via)
         if message is not None:
             self._send(answer_to, message)
         metrics.COMMANDS.labels(outcome.command or "invalid", outcome.result).inc()
@@ -196,7 +200,7 @@ class Pipeline:
 
     def _steps(self, progress: _Progress, text: str, actor: Actor, responder: Responder,
                confirmed: bool, pinned: tuple[str, ...] | None = None,
-               claim: Claim | None = None) -> Message | None:
+               claim: Claim | None = None, via: str = "") -> Message | None:
         progress.invocation = invocation = parse(text, TABLE)
         progress.decision = "refused"
         services = self.services
@@ -209,12 +213,14 @@ class Pipeline:
 
         role = authorize(invocation, actor, services.settings.access, resolve)
         progress.host = hosts[0] if len(hosts) == 1 else ""
+        self._begin_audit(progress, text, actor, via)
         if claim is not None:
             if not claim():
                 raise DockopsError("This button was used or expired a moment ago; this click did "
                                    "nothing.")
             progress.claimed = True
-        ctx = Context(invocation, actor, role, services, responder, pinned, hosts)
+        ctx = Context(invocation, actor, role, services, responder, pinned, hosts,
+                      progress.audit_id)
         if not confirmed and invocation.command.is_destructive(invocation):
             progress.decision, progress.result = "pending", "error"
             return self._hold(progress, ctx)
@@ -229,15 +235,20 @@ class Pipeline:
         try:
             return step()
         except UsageError as exc:
+            metrics.COMMAND_ERRORS.labels("usage").inc()
             return error_views.error(exc)
         except RefusedError as exc:
+            metrics.COMMAND_ERRORS.labels("refused").inc()
             progress.decision = progress.result = "refused"
             return error_views.error(exc)
         except DockopsError as exc:
-            if isinstance(exc, EngineError):
+            kind = metrics.error_kind(exc)  # a missing container is the user's, not the engine's
+            metrics.COMMAND_ERRORS.labels(kind).inc()
+            if kind == "engine":
                 metrics.ENGINE_ERRORS.labels(progress.host or "unknown").inc()
             return error_views.error(exc)
         except Exception:
+            metrics.COMMAND_ERRORS.labels("internal").inc()
             reference = uuid.uuid4().hex[:8]
             log.exception("internal error %s running %r", reference, mask_command(text))
             progress.result = "internal"
@@ -360,20 +371,44 @@ class Pipeline:
         except Exception:
             log.exception("could not deliver a reply")
 
-    def _audit_command(self, text: str, actor: Actor, host: str, outcome: Outcome,
+    def _begin_audit(self, progress: _Progress, text: str, actor: Actor, via: str) -> None:
+        """Write the command's row before anything reaches an engine (fail closed): what
+        cannot be audited is not run. `_run` gives the row its outcome before the answer."""
+        invocation = progress.invocation
+        assert invocation is not None
+        try:
+            progress.audit_id = self.services.store.record_audit(AuditRow(
+                user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
+                source=actor.source, host=progress.host, command=invocation.command.name,
+                text=mask_command(text)[:2000], decision="allowed", outcome="running",
+                message=via))
+        except Exception as exc:
+            metrics.AUDIT_FAILURES.inc()
+            log.warning("refused %s: its audit row could not be written (%s)",
+                        invocation.command.name, self.services.store.audit_problem or exc)
+            progress.unaudited = True
+            progress.decision, progress.result = "refused", "unaudited"
+            raise _unaudited(self.services.store.audit_problem or type(exc).__name__) from None
+
+    def _audit_command(self, text: str, actor: Actor, progress: _Progress, outcome: Outcome,
                        via: str = "") -> None:
+        if progress.unaudited:  # refused because no row can be written: nothing to add
+            return
         summary = unescape(outcome.message.text)[:500] if outcome.message else ""
         if outcome.token:
             summary = f"confirmation {outcome.token[:8]}: {summary}"
         if via:
             summary = f"{via}: {summary}"
-        self._write(AuditRow(
+        row = AuditRow(
             user_id=actor.user_id, user_name=actor.user_name, channel_id=actor.channel_id,
-            source=actor.source, host=host,
+            source=actor.source, host=progress.host,
             command=outcome.command, text=mask_command(text)[:2000], decision=outcome.decision,
             outcome=outcome.result, message=mask_echoes(summary, text),
             duration_ms=int(outcome.seconds * 1000),
-        ))
+        )
+        invocation = progress.invocation
+        self._write(row, progress.audit_id,
+                    mask_command(invocation.args[0])[:80] if invocation and invocation.args else "")
 
     def _audit_click(self, pending: Pending, actor: Actor, started: float, decision: str,
                      result: str) -> None:
@@ -393,16 +428,28 @@ class Pipeline:
             message=f"confirmation {pending.token[:8]} expired unanswered", duration_ms=0,
         ))
 
-    def _write(self, row: AuditRow) -> None:
+    def _write(self, row: AuditRow, row_id: int = 0, target: str = "") -> None:
+        """Record the row (or finish row `row_id`); a failure is logged and counted."""
         try:
-            self.services.store.record_audit(row)
+            if row_id:
+                self.services.store.finish_audit(row_id, row)
+            else:
+                row_id = self.services.store.record_audit(row)
         except Exception:
+            metrics.AUDIT_FAILURES.inc()
             log.exception("could not write the audit row")
         if self.audit_channel is not None:
             self.audit_channel.post(row)
-        log.info("command", extra={"user": row.user_id, "channel": row.channel_id,
-                                   "command": row.command, "decision": row.decision,
-                                   "outcome": row.outcome, "duration_ms": row.duration_ms})
+        log.info("command", extra=_log_fields(row, row_id, target))
+
+
+def _log_fields(row: AuditRow, row_id: int, target: str) -> dict[str, object]:
+    """The command log line's fields: who, where, what on which host, how it ended, the row."""
+    failed = row.outcome not in ("ok", "preview", "cancelled")
+    return {"user": row.user_id, "channel": row.channel_id, "host": row.host,
+            "command": row.command, "target": target, "decision": row.decision,
+            "outcome": row.outcome, "error": row.message.split("\n", 1)[0][:200] if failed else "",
+            "duration_ms": row.duration_ms, "audit_id": row_id or None}
 
 
 def _unusable(button: Button | None, action_id: str) -> DockopsError:
@@ -415,6 +462,14 @@ def _unusable(button: Button | None, action_id: str) -> DockopsError:
                                confirm_views.who(button.used_by, "slack")))
     return DockopsError("This button has expired; nothing was done.",
                         detail="Run the command again by typing it.")
+
+
+def _unaudited(problem: str) -> DockopsError:
+    """The answer to a command refused because its audit row could not be written."""
+    return DockopsError(f"Not run: the audit trail cannot be written ({problem}), and dockops "
+                        "runs nothing it cannot audit; nothing was changed. Ask an admin to "
+                        "free space in or fix the bot's data directory (/healthz shows the "
+                        "reason), then try again.", kind="refused")
 
 
 def _one(hosts: tuple[str, ...]) -> str:

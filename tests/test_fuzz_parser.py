@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.commands import TABLE, Invocation, parse
 from bot.errors import DockopsError, RefusedError, UsageError
 from bot.handlers import Context
+from bot.mrkdwn import unescape
 from bot.pipeline import Pipeline
 from bot.policy import Actor
 from bot.services import Services
@@ -91,7 +92,7 @@ def test_text_that_does_not_parse_never_reaches_the_engine(
         # A typed password is a refusal (audited as one); anything else does not parse.
         expected = "refused" if isinstance(parsed, RefusedError) else "invalid"
         assert outcome.decision == expected and not outcome.ok
-        assert responder.last.text.startswith(parsed.message)
+        assert unescape(responder.last.text).startswith(parsed.message)  # as mrkdwn: escaped
     elif parsed.host is not None and not reached:
         # A typed -H/--host that names no configured host is refused before anything runs.
         assert "host" in responder.last.text.lower() and not outcome.ok

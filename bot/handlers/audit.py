@@ -32,5 +32,7 @@ def audit(ctx: Context) -> Message:
         raise UsageError(f"-n must be between 1 and {MAX_ROWS} (got {limit}).",
                          detail="Example: /docker audit -n 50")
     user_id = user_filter(inv.opt("user"))
-    rows = ctx.services.store.audit_rows(user_id=user_id, limit=limit)
+    # Without this command's own row (written before it ran, still `running`).
+    rows = [row for row in ctx.services.store.audit_rows(user_id=user_id, limit=limit + 1)
+            if row.id != ctx.audit_id][:limit]
     return audit_views.trail(rows, user_id=user_id, limit=limit)

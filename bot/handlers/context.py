@@ -74,6 +74,8 @@ class Context:
     pinned: tuple[str, ...] | None = None
     # The hosts the gate authorized, from target_hosts(); handlers reach no other.
     hosts: tuple[str, ...] = ()
+    # This command's own audit row, written before it ran (0 outside the pipeline).
+    audit_id: int = 0
 
     @property
     def engine(self) -> Engine:
