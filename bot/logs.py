@@ -6,6 +6,9 @@ import json
 import logging
 import re
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +53,33 @@ class TextFormatter(logging.Formatter):
         fields = " ".join(f"{key}={value}" for key, value in extras(record).items())
         line = super().format(record)
         return mask_line(f"{line} {fields}" if fields else line)
+
+
+class Throttled:
+    """A log line that anyone may trigger (an unsigned request): at most one per `every`
+    seconds; the next line written says how many were left out since the last."""
+
+    def __init__(self, logger: logging.Logger, every: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger = logger
+        self.every = every
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._suppressed = 0
+
+    def warning(self, msg: str, *args: object) -> bool:
+        """Log `msg % args` unless a line went out within `every` s; True when written."""
+        with self._lock:
+            now = self.clock()
+            if now - self._last < self.every:
+                self._suppressed += 1
+                return False
+            self._last, suppressed, self._suppressed = now, self._suppressed, 0
+        if suppressed:
+            msg += f" ({suppressed} more like it in the last {self.every:.0f} s not logged)"
+        self.logger.warning(msg, *args, extra={"suppressed": suppressed})
+        return True
 
 
 def setup(fmt: str = "text", level: str = "INFO") -> None:

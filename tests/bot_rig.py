@@ -48,13 +48,18 @@ class BotProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
     data_dir: Path
-    port: int
+    port: int  # HTTP mode: the public port (POST /slack/events); Socket Mode: the metrics port
     mode: str
     env: dict[str, str] = field(default_factory=dict)
+    metrics_port: int = 0  # /healthz and /metrics (HTTP mode: apart from the public port)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port or self.port}"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -68,9 +73,11 @@ class BotProcess:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
-    def get(self, path: str) -> tuple[int, str]:
+    def get(self, path: str, *, public: bool = False) -> tuple[int, str]:
+        """GET from the metrics listener (/healthz, /metrics), or the public port."""
         try:
-            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            with urllib.request.urlopen((self.url if public else self.metrics_url) + path,
+                                        timeout=10) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
@@ -145,19 +152,23 @@ def launch_bot(slack: SlackStandIn, workdir: Path, config: str, *, mode: str = "
     config_path = workdir / f"{name}.toml"
     config_path.write_text(config)
     data = data_dir or workdir / "data"
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    while metrics_port == port:
+        metrics_port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": slack.bot_token,
            "SLACK_SIGNING_SECRET": slack.signing_secret, "SLACK_APP_TOKEN": slack.app_token,
            "SLACK_API_URL": slack.api_url, "DOCKOPS_CONFIG": str(config_path),
            "DOCKOPS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     command = [sys.executable, "-m", "bot", "serve"]
-    command += ["--http", "--host", "127.0.0.1", "--port", str(port)] if mode == "http" \
-        else ["--host", "127.0.0.1", "--metrics-port", str(port)]
+    command += ["--http", "--bind", "127.0.0.1", "--port", str(port),
+                "--metrics-port", str(metrics_port)] if mode == "http" \
+        else ["--metrics-port", str(port)]
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen([*command, *args], env=env, cwd=ROOT, stdout=log_file,
                                    stderr=subprocess.STDOUT)
-    bot = BotProcess(slack, process, log_path, data, port, mode, env)
+    bot = BotProcess(slack, process, log_path, data, port, mode, env,
+                     metrics_port if mode == "http" else 0)
 
     def ready() -> bool:
         if process.poll() is not None:

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar, cast
 from bot import metrics
 from bot.engine.client import Engine
 from bot.engine.hosts import HostEngine, unreachable_reason
-from bot.errors import DockopsError, EngineError
+from bot.errors import DockopsError
 from bot.handlers.context import Context
 from bot.redact import mask_text
 from bot.views.hosts import HostAnswer, grouped
@@ -61,7 +61,7 @@ class _Slot(Generic[T]):
         try:
             value = call(engine)
         except DockopsError as exc:
-            if isinstance(exc, EngineError):  # the pipeline never sees a fanned-out failure
+            if metrics.error_kind(exc) == "engine":  # the pipeline never sees this failure
                 metrics.ENGINE_ERRORS.labels(engine.name).inc()
             reason = unreachable_reason(exc, engine.timeout, engine.url or "")
             if reason and self.settle(self.failure(f"unreachable ({reason})", started, True)):

@@ -19,7 +19,9 @@ def start(services: Services, client: WebClient) -> JobScheduler:
     """Drain the outbox now and keep draining; schedule jobs unless another process does."""
     outbox = Outbox(services.store, client)
     outbox.start()
-    scheduler = JobScheduler(JobRunner(services, outbox))
+    runner = JobRunner(services, outbox)
+    runner.seed_last_success()
+    scheduler = JobScheduler(runner)
     scheduler.start()
     services.scheduler = scheduler
     return scheduler

@@ -49,6 +49,14 @@ class JobRunner:
         self.services = services
         self.outbox = outbox
 
+    def seed_last_success(self) -> None:
+        """Each job's last-success gauge from the store, so a restart keeps the age."""
+        for job in self.jobs:
+            runs = records.recent_runs(self.services.store, job.name, 50)
+            ok = next((r.finished_at for r in runs if r.outcome == "ok" and r.finished_at), None)
+            if ok is not None:
+                metrics.JOB_LAST_SUCCESS.labels(job.name).set(ok.timestamp())
+
     @property
     def jobs(self) -> list[JobConfig]:
         return list(self.services.settings.jobs)
@@ -94,6 +102,8 @@ class JobRunner:
         records.finish_run(store, run_id, report.outcome, report.summary)
         metrics.JOB_RUNS.labels(job.name, report.outcome).inc()
         metrics.JOB_SECONDS.labels(job.name).observe(time.monotonic() - started)
+        if report.outcome == "ok":
+            metrics.JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
         log.info("job %s (%s) %s: %s", job.name, trigger, report.outcome, report.summary)
         return report, delivered
 

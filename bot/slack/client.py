@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from http.client import HTTPException
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,7 +20,14 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.governor import GOVERNOR, Governor, RetryAfterHandler, retry_after
+from bot.slack.governor import (
+    GOVERNOR,
+    Governor,
+    RetryAfterHandler,
+    api_error,
+    count_api_error,
+    retry_after,
+)
 
 
 class GovernedClient(WebClient):
@@ -34,8 +42,12 @@ class GovernedClient(WebClient):
         try:
             return super().api_call(api_method, **kwargs)
         except SlackApiError as exc:
+            count_api_error(api_method, api_error(exc.response.status_code, exc.response.data))
             if exc.response.status_code == 429:  # the retries are spent, or were not wanted
                 self.governor.pause(api_method, retry_after(exc.response.headers))
+            raise
+        except (OSError, HTTPException):  # no answer (after the connection retries)
+            count_api_error(api_method, "connection")
             raise
 
 

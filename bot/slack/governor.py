@@ -9,6 +9,7 @@ declined when the bucket is down to its reserve, or when an answer is waiting fo
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot import metrics
 from bot.pacing import Skipped, is_skippable
 
 
@@ -226,6 +228,33 @@ class RetryAfterHandler(RetryHandler):
         state.next_attempt_requested = True
         self.governor.wait_out_pause(method_of(request.url))
         state.increment_current_attempt()
+
+
+# dockops_slack_api_errors_total's labels: the methods dockops calls (else `other`), and error
+# words (Slack's snake_case codes, http_NNN, connection) up to MAX_ERROR_CODES distinct ones.
+API_METHODS = frozenset(BUDGETS) | {"auth.test", "apps.connections.open"}
+MAX_ERROR_CODES = 50
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_codes: set[str] = set()
+_codes_lock = threading.Lock()
+
+
+def api_error(status: int, data: Any) -> str:
+    """A failed answer's error word: `http_NNN` when not HTTP 200, else Slack's `error`."""
+    if status != 200:
+        return f"http_{status}"
+    error = data.get("error") if isinstance(data, Mapping) else None
+    return str(error or "unknown")
+
+
+def count_api_error(method: str, error: str) -> None:
+    """Count one failed Web API call; a label value never comes from outside the bounds."""
+    with _codes_lock:
+        if _ERROR_CODE.fullmatch(error) and (error in _codes or len(_codes) < MAX_ERROR_CODES):
+            _codes.add(error)
+        else:
+            error = "other"
+    metrics.SLACK_API_ERRORS.labels(method if method in API_METHODS else "other", error).inc()
 
 
 GOVERNOR = Governor()  # the process's one governor: every client built in client.py uses it

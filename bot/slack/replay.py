@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from bot import metrics
 from bot.store import Store
 
 # Slack signs with a timestamp and we accept it within 5 minutes either way (as Bolt and
@@ -89,22 +90,30 @@ class SignedRequests:
                               name="replay-keys", clock=clock)
 
     def refusal(self, body: bytes, timestamp: str, signature: str) -> str:
-        """Why the request is refused ("" when it is genuine and first seen), in a few words."""
+        """Why the request is refused ("" when it is genuine and first seen), in a few words;
+        each refusal is counted by reason in dockops_slack_signature_failures_total."""
+        reason, words = self._check(body, timestamp, signature)
+        if reason:
+            metrics.SIGNATURE_FAILURES.labels(reason).inc()
+        return words
+
+    def _check(self, body: bytes, timestamp: str, signature: str) -> tuple[str, str]:
+        """(reason from metrics.SIGNATURE_REASONS, the words for the log); ("", "") passes."""
         if not timestamp or not signature:
-            return "unsigned (no X-Slack-Signature or X-Slack-Request-Timestamp)"
+            return "unsigned", "unsigned (no X-Slack-Signature or X-Slack-Request-Timestamp)"
         if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
-            return "malformed signing headers"
+            return "malformed", "malformed signing headers"
         now = self.clock()
         if abs(now - int(timestamp)) > self.window:
-            return "stale or future timestamp (more than 5 minutes off)"
+            return "stale", "stale or future timestamp (more than 5 minutes off)"
         expected = "v0=" + hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + body,
                                     hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
-            return "bad signature"
+            return "bad_signature", "bad signature"
         # Only now, for a request Slack signed, does anything touch the database.
         if not self.keys.first(signature, int(timestamp) + self.window):
-            return "replayed (same signature served before)"
-        return ""
+            return "replayed", "replayed (same signature served before)"
+        return "", ""
 
     def flush(self) -> None:
         """Write the keys accepted since the last write."""

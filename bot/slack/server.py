@@ -1,5 +1,5 @@
-"""Serving Slack: HTTP mode (/slack/events, /healthz, /metrics on waitress), and /healthz and
-/metrics beside Socket Mode (bot/slack/socket_mode.py)."""
+"""Serving Slack on waitress: HTTP mode's public port (POST /slack/events only), and the
+metrics listener (/healthz, /metrics; 127.0.0.1 unless told) beside either mode."""
 
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ from waitress.server import create_server
 from bot import metrics
 from bot.engine import ping
 from bot.handlers.fanout import fan_out
+from bot.logs import Throttled
 from bot.services import Services
 from bot.slack.replay import SignedRequests
 from bot.slack.socket_mode import LinkHealth
 
 log = logging.getLogger("dockops.http")
+_refusals = Throttled(log, every=10.0)
 StartResponse = Callable[..., Any]
 
 # Slack's requests are a few KB; nothing larger is read (waitress refuses it before the app).
@@ -56,17 +58,21 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
 
 def _ask_engines(services: Services) -> tuple[int, dict[str, Any]]:
     """200 with every engine's reachability (asked at once, each within its deadline);
-    503 when none answers."""
+    503 when none answers, or when the last audit row could not be written (with why)."""
     engines: dict[str, Any] = {}
     for outcome in fan_out(services.hosts.select(), ping):
         engines[outcome.host] = ({"reachable": True} if outcome.ok else
                                  {"reachable": False, "error": outcome.error})
     ok = any(e["reachable"] for e in engines.values())
-    return (200 if ok else 503), {"ok": ok, "engines": engines}
+    body: dict[str, Any] = {"ok": ok, "engines": engines}
+    problem = services.store.audit_problem
+    if problem:  # fail closed: every command is refused until an audit row is written again
+        body = {**body, "ok": False, "audit": {"writable": False, "error": problem}}
+    return (200 if body["ok"] else 503), body
 
 
 class WsgiApp:
-    """Routes the three paths; everything else is 404."""
+    """The public port: POST /slack/events; everything else (/healthz, /metrics too) is 404."""
 
     def __init__(self, app: App, services: Services) -> None:
         self.slack = SlackRequestHandler(app, path="/slack/events")
@@ -82,13 +88,6 @@ class WsgiApp:
                 return self.slack_event(environ, start_response)
             finally:
                 metrics.ACK_SECONDS.observe(time.monotonic() - started)
-        if path == "/healthz" and method == "GET":
-            status, body = health(self.services)
-            return _respond(start_response, status, json.dumps(body).encode(),
-                            "application/json")
-        if path == "/metrics" and method == "GET":
-            data, content_type = metrics.exposition()
-            return _respond(start_response, 200, data, content_type)
         return _respond(start_response, 404, b'{"error": "not found"}', "application/json")
 
 
@@ -118,8 +117,9 @@ class WsgiApp:
 
 
 def _refuse(start_response: StartResponse, status: int, what: str) -> list[bytes]:
-    """One log line (no traceback: the sender is not to be trusted) and a short JSON error."""
-    log.warning("refused %s (HTTP %d)", what, status)
+    """A short JSON error, and a log line (no traceback: the sender is not to be trusted) at
+    most every 10 s, so a flood of bad requests cannot flood the log."""
+    _refusals.warning("refused %s (HTTP %d)", what, status)
     error = {400: "bad request", 401: "invalid signature", 413: "body too large"}[status]
     return _respond(start_response, status, json.dumps({"error": error}).encode(),
                     "application/json")
@@ -160,7 +160,8 @@ def socket_health(services: Services, link: LinkHealth) -> tuple[int, dict[str, 
 
 def make_metrics_server(services: Services, host: str, port: int,
                         link: LinkHealth | None = None) -> Any:
-    """/metrics and /healthz alone, for Socket Mode (with the connection's health)."""
+    """/metrics and /healthz alone, apart from the public port; in Socket Mode /healthz
+    includes the connection's health (`link`)."""
 
     def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

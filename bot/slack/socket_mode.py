@@ -55,6 +55,7 @@ class LinkHealth:
         self.clock = clock
         self.connected = False
         self.down_since = clock()
+        metrics.SOCKET_MODE_CONNECTED.set(0)  # Socket Mode: not connected yet (HTTP mode: NaN)
 
     def up(self) -> None:
         self.connected = True
