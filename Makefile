@@ -3,20 +3,29 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test test-fast venv engine lint bench clean
+.PHONY: run test test-fast venv venv-run engine lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+# Two stamps: `make run` installs the bot alone; test, lint and bench add the test extras.
+$(VENV)/.installed-run: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
 venv: $(VENV)/.installed
 
+venv-run: $(VENV)/.installed-run
+
 engine:
 	bash scripts/rig.sh
 
-run: venv
+run: venv-run
 	@if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then \
 	  echo "make run: SLACK_BOT_TOKEN and SLACK_APP_TOKEN are set: starting dockops serve (Socket Mode)."; \
 	  exec $(VENV)/bin/dockops serve; \

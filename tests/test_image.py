@@ -59,7 +59,7 @@ def wheelhouse_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """dockops and its dependencies as wheels, served over HTTP on loopback for the build."""
     wheels = tmp_path_factory.mktemp("wheels")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(wheels), str(ROOT),
-                    "setuptools>=68", "wheel"], check=True, capture_output=True, timeout=300)
+                    "setuptools>=77", "wheel"], check=True, capture_output=True, timeout=300)
     handler = functools.partial(_QuietHandler, directory=str(wheels))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -120,7 +120,7 @@ def test_image_runs_as_a_non_root_user_with_a_healthcheck(image: str) -> None:
     assert config["User"] == "10001:10001"
     assert config["Entrypoint"] == ["dockops"]
     assert "DOCKOPS_HEALTH_URL" in " ".join(config["Healthcheck"]["Test"])
-    assert "DOCKOPS_HEALTH_URL=http://127.0.0.1:3000/healthz" in config["Env"]
+    assert "DOCKOPS_HEALTH_URL=http://127.0.0.1:9300/healthz" in config["Env"]
     assert docker("run", "--rm", "--label", LABEL, "--entrypoint", "id", image, "-u").stdout \
         .strip() == "10001"
 
@@ -133,10 +133,10 @@ def test_bot_in_the_image_answers_healthz_with_the_engine_socket_and_stops_clean
            "--group-add", str(os.stat(socket).st_gid), "-v", f"{socket}:{socket}",
            "-e", "SLACK_BOT_TOKEN=xoxb-0-test", "-e", "SLACK_SIGNING_SECRET=test-secret",
            "-e", "SLACK_API_URL=http://127.0.0.1:9/api/",  # nothing listens there
-           image, "serve", "--http", "--port", "3000")
+           image, "serve", "--http", "--port", "3000", "--metrics-port", "9300")
     try:
         probe = ("import urllib.request; print(urllib.request.urlopen("
-                 "'http://127.0.0.1:3000/healthz', timeout=5).read().decode())")
+                 "'http://127.0.0.1:9300/healthz', timeout=5).read().decode())")
 
         def healthz() -> dict | None:
             result = docker("exec", name, "python3", "-c", probe, check=False)
