@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from bot import metrics
 from bot.jobs import notices
 from bot.jobs.notices import NoticeData
+from bot.slack.governor import retry_after
 from bot.store import Store
 from bot.store import outbox as rows
 from bot.store.outbox import Queued
@@ -175,7 +176,7 @@ class Outbox:
             status = exc.response.status_code
             error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
             if status == 429:
-                wait = _retry_after(exc)
+                wait = retry_after(exc.response.headers)
                 self._postpone(row, wait, f"rate limited: waiting {wait:g}s")
                 return "stop"
             if status >= 500:
@@ -223,17 +224,6 @@ class Outbox:
                 log.exception("outbox drain failed; retrying")
                 pause = POLL_SECONDS
             self._wake.wait(pause)
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    headers = exc.response.headers or {}
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(1.0, float(value)) if value is not None else 1.0
-    except ValueError:
-        return 1.0
 
 
 def _backoff(attempts: int) -> float:

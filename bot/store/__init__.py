@@ -5,8 +5,8 @@ this package in spirit) and the operations on them; what they hand out are plain
 rows, never SQLAlchemy objects:
 
     audit          AuditRow            Store.record_audit, Store.audit_rows
-    replay         (keys)              Store.replay_keys, Store.remember_replay_keys
-    deliveries     (keys)              Store.delivered, Store.remember_deliveries
+    keys           (replay_keys)       Store.replay_keys, Store.remember_replay_keys
+                   (deliveries)        Store.delivered, Store.remember_deliveries
     confirmations  Pending             Confirmations.open/get/decide/overdue
     buttons        Button              Buttons.issue/get/use
     outbox         Queued              queue, lease_next, postpone, remove, depth, waiting, queued

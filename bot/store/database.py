@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 # Every module defining a table, imported so a new store gets them all.
-from bot.store import audit, buttons, confirmations, deliveries, jobs, outbox, replay  # noqa: F401
+from bot.store import audit, buttons, confirmations, jobs, keys, outbox  # noqa: F401
 from bot.store.schema import upgrade
 
 STORE_FILE = "dockops.sqlite3"
@@ -60,16 +60,16 @@ class Store:
         return audit.audit_rows(self, user_id=user_id, limit=limit)
 
     def replay_keys(self, now: float) -> dict[str, float]:
-        return replay.replay_keys(self, now)
+        return keys.remembered(self, keys.ReplayKeyTable, now)
 
-    def remember_replay_keys(self, keys: list[tuple[str, float]], now: float) -> None:
-        replay.remember_replay_keys(self, keys, now)
+    def remember_replay_keys(self, batch: list[tuple[str, float]], now: float) -> None:
+        keys.remember(self, keys.ReplayKeyTable, batch, now)
 
     def delivered(self, now: float) -> dict[str, float]:
-        return deliveries.delivered(self, now)
+        return keys.remembered(self, keys.DeliveryTable, now)
 
-    def remember_deliveries(self, keys: list[tuple[str, float]], now: float) -> None:
-        deliveries.remember_deliveries(self, keys, now)
+    def remember_deliveries(self, batch: list[tuple[str, float]], now: float) -> None:
+        keys.remember(self, keys.DeliveryTable, batch, now)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -18,9 +18,8 @@ from bot.store.audit import AuditTable
 from bot.store.base import rows_changed
 from bot.store.buttons import ButtonTable
 from bot.store.confirmations import ConfirmationTable
-from bot.store.deliveries import DeliveryTable
 from bot.store.jobs import JobRunTable, SnoozeTable
-from bot.store.replay import ReplayKeyTable
+from bot.store.keys import DeliveryTable, ReplayKeyTable
 
 if TYPE_CHECKING:
     from bot.config import StoreConfig
