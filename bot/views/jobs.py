@@ -136,6 +136,23 @@ class RecreateLike(Protocol):
     def started(self) -> bool: ...
 
 
+def recreate_outcomes(results: Sequence[RecreateLike]) -> list[dict[str, Any]]:
+    """Which containers now run the new image, and which were rolled back, why, and their log."""
+    good = [r for r in results if r.ok]
+    parts: list[dict[str, Any]] = []
+    if good:
+        parts.append(blocks.section("Now on the new image: " + ", ".join(
+            f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
+            for r in good)))
+    for result in (r for r in results if not r.ok):
+        what = "rolled back to the old image" if result.rolled_back else "left as it was"
+        parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
+                                    f"the new container did not stay up ({result.reason})."))
+        if result.log_tail.strip():
+            parts.append(blocks.code(result.log_tail, 1200))
+    return parts
+
+
 def recreated(notice: Recreated) -> Message:
     results = notice.results
     good = [r for r in results if r.ok]
@@ -144,17 +161,7 @@ def recreated(notice: Recreated) -> Message:
     head = (f"{icon} `{notice.ref}` on {notice.host}: pulled `{short_digest(notice.old)}` -> "
             f"`{short_digest(notice.new)}`, {len(good)} container(s) recreated"
             + (f", {len(bad)} rolled back" if bad else ""))
-    parts: list[dict[str, Any]] = [blocks.section(head)]
-    if good:
-        parts.append(blocks.section("Now on the new image: " + ", ".join(
-            f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
-            for r in good)))
-    for result in bad:
-        what = "rolled back to the old image" if result.rolled_back else "left as it was"
-        parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
-                                    f"the new container did not stay up ({result.reason})."))
-        if result.log_tail.strip():
-            parts.append(blocks.code(result.log_tail, 1200))
+    parts: list[dict[str, Any]] = [blocks.section(head), *recreate_outcomes(results)]
     if not results:
         parts.append(blocks.context("No container uses this image."))
     parts.append(blocks.context(f"Job `{notice.job}`"))

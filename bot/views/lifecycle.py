@@ -9,7 +9,7 @@ from bot.engine.results import Attached, Done, ExecResult, PathStat, Started
 from bot.mrkdwn import Mrkdwn, md, user_mention, without_marks
 from bot.views import blocks
 from bot.views.format import short_id, size
-from bot.views.jobs import RecreateLike
+from bot.views.jobs import RecreateLike, recreate_outcomes
 from bot.views.message import Attachment, Message
 from bot.views.output import text_output
 
@@ -198,15 +198,5 @@ def recreate_report(results: Sequence[RecreateLike], *, host: str) -> Message:
     icon = ":white_check_mark:" if not bad else ":warning:"
     head = (f"{icon} {len(good)} container(s) recreated{where}"
             + (f", {len(bad)} rolled back" if bad else "") + ".")
-    parts: list[dict[str, object]] = [blocks.section(head)]
-    if good:
-        parts.append(blocks.section("Now on the new image: " + ", ".join(
-            f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
-            for r in good)))
-    for result in bad:
-        what = "rolled back to the old image" if result.rolled_back else "left as it was"
-        parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
-                                    f"{result.reason}."))
-        if result.log_tail.strip():
-            parts.append(blocks.code(result.log_tail, 1200))
-    return Message(text=head, blocks=tuple(parts), ok=not bad)
+    return Message(text=head, blocks=(blocks.section(head), *recreate_outcomes(results)),
+                   ok=not bad)
