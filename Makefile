@@ -41,7 +41,7 @@ test: venv engine lint
 # No Docker Engine needed (DOCKER_HOST points nowhere, so a test that needs one and is not
 # marked fails here): parser, policy, config and view tests. Markers: tests/conftest.py.
 test-fast: venv
-	DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q -p no:cacheprovider \
+	DOCKER_HOST=unix:///nonexistent/docker.sock $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 \
 	  -m "not engine and not slack_process and not image" $(PYTEST_ARGS)
 
 # ruff (style), mypy (types: pyproject [tool.mypy]), lint-imports (the layering: pyproject
