@@ -210,13 +210,24 @@ def test_recreate_from_a_notice_confirms_first_and_touches_only_the_listed_conta
     docker_client.api.remove_container(replaced["Id"], force=True)
 
 
-def test_recreate_refuses_another_repository_and_a_privileged_container_for_operators(
+def test_recreate_refuses_another_repository_and_a_host_reaching_container_for_operators(
         clicker: Clicker, make_container: Make, docker_client: docker.DockerClient) -> None:
     web = make_container(name=unique("repo"))
     outcome = clicker.pipeline.execute(f"recreate --image evil/image:1 {web.name}",
                                        Actor("U0OPER", "C0OPS"), RecordingResponder())
     assert outcome.result == "refused" and not outcome.token
     assert docker_client.api.inspect_container(web.name)["Id"] == web.id
+
+    # Made outside dockops with the Docker socket: a new copy would hand the host over again.
+    sock = make_container(name=unique("sock"), volumes={
+        "/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "ro"}})
+    refused = clicker.pipeline.execute(f"recreate {sock.name}", Actor("U0OPER", "C0OPS"),
+                                       RecordingResponder())
+    assert refused.result == "refused" and not refused.token
+    admin = clicker.pipeline.execute(f"recreate {sock.name}", Actor("U0ADMIN", "C0OPS"),
+                                     RecordingResponder())
+    assert admin.awaiting_confirmation  # an admin may, after the preview
+    assert docker_client.api.inspect_container(sock.name)["Id"] == sock.id
 
 
 # -- a follow's Stop ------------------------------------------------------------------------
