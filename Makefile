@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run test test-fast venv venv-run engine lint bench clean
+.PHONY: run test test-fast venv venv-run engine lint bench fidelity clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ lint: venv
 	$(VENV)/bin/ruff check bot tests benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# The share of fields equal to the docker CLI's, per command (tests/test_fidelity*.py).
+fidelity: venv engine
+	mkdir -p build && rm -f build/fidelity.jsonl
+	FIDELITY_REPORT=$(CURDIR)/build/fidelity.jsonl $(VENV)/bin/pytest -q tests/test_fidelity*.py; \
+	  status=$$?; $(PY) scripts/fidelity_report.py build/fidelity.jsonl; exit $$status
 
 bench: venv engine
 	for b in ack_latency ps_1000 logs_1gib update_check prune_200 idle_footprint; do \

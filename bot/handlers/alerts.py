@@ -1,0 +1,3 @@
+"""Handlers of the alerts commands."""
+
+from __future__ import annotations

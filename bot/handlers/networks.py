@@ -1,0 +1,3 @@
+"""Handlers of the network commands."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Handlers of the Swarm commands (service, node, stack)."""
+
+from __future__ import annotations

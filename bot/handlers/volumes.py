@@ -1,0 +1,3 @@
+"""Handlers of the volume commands."""
+
+from __future__ import annotations
