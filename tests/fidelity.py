@@ -8,12 +8,16 @@ prints the percentage of equal fields per command.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from bot.views.message import Message
+from tests.support import Runner
 
 _GAP = re.compile(r"\S(?: ?\S)*")  # a cell: words separated by single spaces
 
@@ -32,6 +36,30 @@ def cli_json(*args: str, host: str | None = None) -> list[dict[str, Any]]:
     """The rows of `docker ARGS --format '{{json .}}'`, one JSON object per line."""
     out = cli(*args, "--format", "{{json .}}", host=host)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def code_text(message: Message) -> str:
+    """What a message shows in code blocks, entities decoded as Slack shows them."""
+    parts = []
+    for block in message.blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if text.startswith("```") and text.endswith("```"):
+            parts.append(html.unescape(text[3:-3]))
+    return "\n".join(parts)
+
+
+def shown(message: Message) -> str:
+    """What dockops showed: the attached file when there is one, else its code blocks."""
+    if message.attachment is not None and message.attachment.spool is None:
+        return message.attachment.content.decode()
+    return code_text(message)
+
+
+def answer(run: Runner, command: str) -> Message:
+    """dockops's answer to `command` (through the whole pipeline); it must have succeeded."""
+    outcome, sent = run(command)
+    assert outcome.ok, sent.text()
+    return sent.last
 
 
 def parse_table(text: str) -> list[dict[str, str]]:

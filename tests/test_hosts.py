@@ -96,7 +96,7 @@ def test_images_df_version_info_answer_per_host(two_engines: Bot) -> None:
     for text, marker in (("images --host local,edge", "dockops-test/busybox"),
                          ("--host local,edge system df", "Build Cache"),
                          ("version -H local,edge", "Docker Engine"),
-                         ("--host=local,edge info", "Server version")):
+                         ("--host=local,edge info", "Server Version")):
         outcome, sent = two_engines.run(text)
         parts = by_host(sent.last)
         assert list(parts) == ["local", "edge"], text

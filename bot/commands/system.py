@@ -10,8 +10,11 @@ HOST_FLAG = Flag("host", "H", "str", "Host(s) to ask: a name, a comma list, or a
 
 SYSTEM_DF = Command(
     ("system", "df"), "Show docker disk usage", Role.VIEWER,
-    flags=(HOST_FLAG,),
-    examples=("system df",),
+    flags=(Flag("verbose", "v", help="Show detailed information on space usage"),
+           Flag("format", kind="str", metavar="TEMPLATE",
+                help="Format with a Go template, e.g. '{{json .}}'"),
+           HOST_FLAG),
+    examples=("system df", "system df -v"),
 )
 
 VERSION = Command(

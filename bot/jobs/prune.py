@@ -10,7 +10,7 @@ from bot.engine.results import PruneImage
 from bot.errors import DockopsError
 from bot.jobs.notices import HostFailed, PrunedImage, PruneDryRun, PruneReport, RefusedImage
 from bot.jobs.report import JobContext, JobReport, Notice
-from bot.views.format import size  # the summary is a sentence for `jobs history`
+from bot.units import human_size  # the summary is a sentence for `jobs history`
 
 
 def images_size(engine: Engine) -> int:
@@ -32,14 +32,14 @@ def prune_host(ctx: JobContext, host: str) -> tuple[Notice, str, bool]:
                                    keep=job.keep)
     key = f"{job.name}:{host}:run:{ctx.run_id}"
     if job.dry_run:
-        summary = f"dry run: would remove {len(plan.images)} image(s), up to {size(plan.total_bytes)}"
+        summary = f"dry run: would remove {len(plan.images)} image(s), up to {human_size(plan.total_bytes)}"
         notice = PruneDryRun(job.name, host, _pruned(plan.images), plan.total_bytes,
                              len(plan.skipped))
         return Notice(key, notice), summary, True
     before = images_size(engine)
     result = engine_prune.execute_prune(engine, plan)
     after = images_size(engine)
-    summary = (f"removed {len(result.removed)} image(s), reclaimed {size(before - after)}"
+    summary = (f"removed {len(result.removed)} image(s), reclaimed {human_size(before - after)}"
                + (f", {len(result.failed)} refused" if result.failed else ""))
     report = PruneReport(job.name, host, _pruned(result.removed),
                          tuple(RefusedImage(image.label, reason) for image, reason in result.failed),

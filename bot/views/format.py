@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-import humanize
+from bot import units
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """`3 minutes ago`, as `docker ps` says it."""
-    if moment is None:
-        return "never"
-    now = now or datetime.now(UTC)
-    return humanize.naturaltime(now - moment)
+    """`3 minutes ago`, `About an hour ago`: the docker CLI's words (bot.units.ago)."""
+    return "never" if moment is None else units.ago(moment, now)
 
 
 def size(value: int | float) -> str:
-    """`1.2 GB`, decimal units as the docker CLI prints them."""
-    return humanize.naturalsize(value, format="%.1f")
+    """`1.99MB`, `800B`: decimal, 3 significant digits, as `docker images` (bot.units)."""
+    return units.human_size(value)
 
 
 def short_id(value: str, full: bool = False) -> str:
-    """`sha256:abcdef...` as the 12-character ID the CLI shows."""
-    bare = value.split(":", 1)[-1]
-    return bare if full else bare[:12]
+    """`sha256:abcdef...` as the 12-character ID the CLI shows (the bare ID with `full`)."""
+    return value.split(":", 1)[-1] if full else units.short_id(value)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: str = "   ",

@@ -2,26 +2,69 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from bot import units
 from bot.engine.results import ImageDetails, ImageRow
-from bot.views import blocks
-from bot.views.format import ago, short_id, size, table
+from bot.views import blocks, gotemplate
+from bot.views.containers import go_time
+from bot.views.format import ago, short_id, size
 from bot.views.message import Message
 from bot.views.output import text_output
 
+IMAGE_HEADERS = {
+    "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+    "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+    "Containers": "CONTAINERS", "VirtualSize": "SIZE", "SharedSize": "SHARED SIZE",
+    "UniqueSize": "UNIQUE SIZE",
+}
+IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+IMAGES_DIGEST_TABLE = ("table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
+                       "{{.CreatedSince}}\t{{.Size}}")
+
+
+def image_fields(row: ImageRow, *, no_trunc: bool = False,
+                 now: datetime | None = None) -> dict[str, Any]:
+    """One `images` row as the CLI's imageContext fields (`--format '{{json .}}'`)."""
+    known = row.size != -1 and row.shared_size != -1
+    return {
+        "Containers": "N/A" if row.containers == -1 else str(row.containers),
+        "CreatedAt": go_time(row.created),
+        "CreatedSince": units.ago(row.created, now),
+        "Digest": row.digest,
+        "ID": row.id if no_trunc else units.short_id(row.id),
+        "Repository": row.repository,
+        "SharedSize": "N/A" if row.shared_size == -1 else units.disk_size(row.shared_size),
+        "Size": units.human_size(row.size),
+        "Tag": row.tag,
+        "UniqueSize": units.disk_size(row.size - row.shared_size) if known else "N/A",
+        "VirtualSize": units.disk_size(row.size),
+    }
+
+
+def images_table(rows: list[ImageRow], *, no_trunc: bool = False, digests: bool = False,
+                 template: str | None = None, now: datetime | None = None) -> str:
+    """`docker images` output: the CLI's default table (DIGEST with --digests) or `--format`."""
+    if template is None or template.strip() == "table":
+        template = IMAGES_DIGEST_TABLE if digests else IMAGES_TABLE
+    elif digests and template.strip().startswith("table") and "{{.Digest}}" not in template:
+        template += "\t{{.Digest}}"
+    return gotemplate.render_rows(
+        template, [image_fields(r, no_trunc=no_trunc, now=now) for r in rows], IMAGE_HEADERS)
+
 
 def images(rows: list[ImageRow], *, quiet: bool = False, no_trunc: bool = False,
-           digests: bool = False, host: str = "") -> Message:
+           digests: bool = False, host: str = "", template: str | None = None) -> Message:
     where = f" on `{host}`" if host else ""
-    if quiet:
-        ids = "\n".join(dict.fromkeys(short_id(r.id, no_trunc) for r in rows))
+    if quiet and template is None:
+        ids = "\n".join(r.id if no_trunc else units.short_id(r.id) for r in rows)
         return text_output(f"*Image IDs*{where}", ids or "(none)", filename="image-ids.txt")
-    if not rows:
+    if not rows and template is None:
         return Message(text="No images.", blocks=(blocks.section(f"No images{where}."),))
-    headers = ["REPOSITORY", "TAG", *(["DIGEST"] if digests else []), "IMAGE ID", "CREATED", "SIZE"]
-    body = [[r.repository, r.tag, *([r.digest or "<none>"] if digests else []),
-             short_id(r.id, no_trunc), ago(r.created), size(r.size)] for r in rows]
     total = len({r.id for r in rows})
-    return text_output(f"*{total} images*{where}", table(headers, body), filename="images.txt")
+    text = images_table(rows, no_trunc=no_trunc, digests=digests, template=template)
+    return text_output(f"*{total} images*{where}", text or "(no output)", filename="images.txt")
 
 
 def inspect(details: ImageDetails) -> Message:
