@@ -6,6 +6,7 @@ an OverflowError: the text comes from anyone in Slack.
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +56,26 @@ def parse_time(text: str, *, now: datetime | None = None) -> datetime:
                          "1 and 9999.", detail=_TIME_HELP) from None
     except ValueError:
         raise UsageError(f"{_short(text)} is not a time.", detail=_TIME_HELP) from None
+
+
+_FRACTION = re.compile(r"(?P<head>.*?T\d\d:\d\d:\d\d)\.(?P<digits>\d{1,9})(?P<zone>.*)", re.ASCII)
+
+
+def engine_timestamp(text: str, *, now: datetime | None = None) -> str:
+    """`--since`/`--until` as the docker CLI sends them: `SECONDS.NANOSECONDS` for a time (RFC
+    3339 keeps all nine digits), whole seconds for a duration, unix seconds passed on as typed."""
+    value = text.strip()
+    if _NUMBER.fullmatch(value):
+        parse_time(value)  # out of range says so here
+        return value
+    if _DURATIONS.fullmatch(value):
+        return str(int(parse_time(value, now=now).timestamp()))
+    nanos = 0
+    if match := _FRACTION.fullmatch(value):  # Python keeps microseconds: read the digits here
+        nanos = int(match["digits"].ljust(9, "0"))
+        value = match["head"] + match["zone"]
+    moment = parse_time(value, now=now)
+    return f"{calendar.timegm(moment.utctimetuple())}.{nanos or moment.microsecond * 1000:09d}"
 
 
 def _short(text: str) -> str:

@@ -136,7 +136,8 @@ def test_exec_with_a_terminal_says_there_is_none(run_command: Run, make_containe
                                                  flags: str) -> None:
     web = make_container()
     outcome, sent = run_command(f"exec {flags} {web.name} sh")
-    assert not outcome.ok and "no terminal in Slack" in sent.text()
+    assert not outcome.ok and "Slack has no terminal" in sent.text()
+    assert f"/docker exec {web.name} sh," in sent.text()  # the line to type instead
 
 
 def test_exec_in_a_stopped_container_says_to_start_it(run_command: Run,

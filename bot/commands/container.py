@@ -47,11 +47,13 @@ PS = Command(
         Flag("quiet", "q", help="Only display container IDs"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("size", "s", help="Display total file sizes"),
+        Flag("format", kind="str", metavar="TEMPLATE",
+             help="Format with a Go template: 'table {{.Names}}\\t{{.Status}}', '{{json .}}'"),
         HOST_FLAG,
     ),
     aliases=(("container", "ls"), ("container", "ps"), ("container", "list")),
     examples=("ps", "ps -a", "ps -a --filter status=exited", "ps --filter label=team=api -q",
-              "ps --host all"),
+              "ps -s", "ps --format '{{.Names}}: {{.Status}}'", "ps --host all"),
 )
 
 LOGS = Command(
@@ -59,7 +61,8 @@ LOGS = Command(
     args=(Arg("CONTAINER"),),
     flags=(
         Flag("follow", "f", help="Follow log output into a thread (bounded in time)"),
-        Flag("tail", "n", "str", "Number of lines to show from the end (default 100)", "N"),
+        Flag("tail", "n", "str", "Number of lines to show from the end (default all: the "
+                                 "last [limits] log_tail inline, the whole log as a file)", "N"),
         Flag("since", kind="str", help=f"Show logs since a {_TIME_HELP}", metavar="TIME"),
         Flag("until", kind="str", help=f"Show logs before a {_TIME_HELP}", metavar="TIME"),
         Flag("timestamps", "t", help="Show timestamps"),
@@ -88,6 +91,8 @@ RUN = Command(
         Flag("detach", "d", help="Run in the background and print the container ID"),
         Flag("publish", "p", Publish(), "Publish a port: [IP:]HOST:CONTAINER[/udp]", "PORTS"),
         Flag("rm", help="Remove the container when it exits"),
+        Flag("pull", kind="str", help='Pull image before running ("always", "missing", '
+                                      '"never"; default "missing")', metavar="POLICY"),
         Flag("name", kind="str", help="Assign a name to the container", metavar="NAME"),
         _ENV,
         Flag("env-file", kind="list", help="Not available from Slack", metavar="FILE"),

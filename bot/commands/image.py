@@ -20,10 +20,13 @@ IMAGES = Command(
         Flag("quiet", "q", help="Only show image IDs"),
         Flag("no-trunc", help="Don't truncate output"),
         Flag("digests", help="Show digests"),
+        Flag("format", kind="str", metavar="TEMPLATE",
+             help="Format with a Go template: 'table {{.Repository}}\\t{{.Size}}', '{{json .}}'"),
         HOST_FLAG,
     ),
     aliases=(("image", "ls"), ("image", "list")),
-    examples=("images", "images -a", "images --filter dangling=true", "image ls busybox"),
+    examples=("images", "images -a", "images --filter dangling=true", "image ls busybox",
+              "images --digests", "images --format '{{.Repository}}:{{.Tag}} {{.Size}}'"),
 )
 
 IMAGE_INSPECT = Command(

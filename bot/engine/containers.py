@@ -1,4 +1,4 @@
-"""Reading containers: ps, logs, inspect. One low-level call each, never a log read whole."""
+"""Reading containers: ps, inspect, top. One low-level call each."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.client import Engine
-from bot.engine.results import ContainerDetails, ContainerRow, LogText, ProcessList
+from bot.engine.results import ContainerDetails, ContainerRow, ProcessList
 from bot.engine.translate import engine_call
 from bot.redact import mask_document, mask_output
 from bot.timeparse import from_docker
-
-MAX_LOG_BYTES = 8 * 1024 * 1024  # what `--tail all` reads at most before saying "truncated"
+from bot.units import Port, displayable_ports
 
 
 def filters_dict(filters: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
@@ -22,27 +21,24 @@ def filters_dict(filters: Mapping[str, Sequence[str]] | None) -> dict[str, list[
 
 
 def format_ports(ports: Iterable[dict[str, Any]]) -> tuple[str, ...]:
-    """Ports as the CLI prints them: `0.0.0.0:3000->80/tcp`, or `80/tcp` when not published."""
-    shown = []
-    for port in sorted(ports, key=lambda p: (p.get("PrivatePort", 0), p.get("IP", ""))):
-        private = f"{port.get('PrivatePort')}/{port.get('Type', 'tcp')}"
-        if port.get("PublicPort"):
-            ip = port.get("IP") or "0.0.0.0"
-            host = f"[{ip}]" if ":" in ip and ip != "::" else ("::" if ip == "::" else ip)
-            shown.append(f"{host}:{port['PublicPort']}->{private}")
-        else:
-            shown.append(private)
-    return tuple(dict.fromkeys(shown))
+    """Ports as the CLI's PORTS column (DisplayablePorts): `0.0.0.0:3000->80/tcp`,
+    `[::]:3000->80/tcp`, ranges grouped, `80/tcp` when not published."""
+    text = displayable_ports(
+        Port(int(p.get("PrivatePort") or 0), p.get("Type") or "tcp",
+             int(p.get("PublicPort") or 0), p.get("IP") or "")
+        for p in ports)
+    return tuple(text.split(", ")) if text else ()
 
 
-def _row(raw: dict[str, Any], size: bool) -> ContainerRow:
-    names = raw.get("Names") or [raw["Id"][:12]]
-    size_text = ""
-    if size:
-        size_text = f"{raw.get('SizeRw', 0)} (virtual {raw.get('SizeRootFs', 0)})"
+def container_row(raw: dict[str, Any], size: bool) -> ContainerRow:
+    """One container of the engine's list answer as a `ps` row."""
+    names = tuple(n.lstrip("/") for n in raw.get("Names") or ()) or (raw["Id"][:12],)
+    # The CLI shows the first name that is not a legacy link (`other/alias`).
+    name = next((n for n in names if "/" not in n), names[0])
+    mounts = raw.get("Mounts") or []
     return ContainerRow(
         id=raw["Id"],
-        name=names[0].lstrip("/"),
+        name=name,
         image=raw.get("Image", ""),
         command=mask_output(raw.get("Command", "")),
         created=from_docker(raw.get("Created")) or datetime.fromtimestamp(0, UTC),
@@ -50,7 +46,13 @@ def _row(raw: dict[str, Any], size: bool) -> ContainerRow:
         status=raw.get("Status", ""),
         ports=format_ports(raw.get("Ports") or ()),
         labels=raw.get("Labels") or {},
-        size=size_text,
+        image_id=raw.get("ImageID", ""),
+        names=names,
+        size_rw=int(raw.get("SizeRw") or 0) if size else None,
+        size_root_fs=int(raw.get("SizeRootFs") or 0) if size else None,
+        mounts=tuple(m.get("Name") or m.get("Source") or "" for m in mounts),
+        local_volumes=sum(1 for m in mounts if m.get("Driver") == "local"),
+        networks=tuple((raw.get("NetworkSettings") or {}).get("Networks") or {}),
     )
 
 
@@ -62,36 +64,7 @@ def ps(engine: Engine, *, all: bool = False, filters: Mapping[str, Sequence[str]
         all=all or last is not None, limit=last if last is not None else -1,
         filters=filters_dict(filters) or None, size=size,
     )
-    return [_row(item, size) for item in raw]
-
-
-@engine_call
-def logs(engine: Engine, container: str, *, tail: int | None = 100, since: datetime | None = None,
-         until: datetime | None = None, timestamps: bool = False) -> LogText:
-    """The end of a container's log (stdout and stderr), never more than MAX_LOG_BYTES."""
-    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": timestamps,
-                              "tail": "all" if tail is None else tail}
-    if since:
-        kwargs["since"] = since
-    if until:
-        kwargs["until"] = until
-    # stream=True alone means follow=True in docker-py: a bounded read must say follow=False.
-    stream = engine.api.logs(container, stream=True, follow=False, **kwargs)
-    chunks: list[bytes] = []
-    total = 0
-    truncated = False
-    try:
-        for chunk in stream:
-            chunks.append(chunk)
-            total += len(chunk)
-            if total >= MAX_LOG_BYTES:
-                truncated = True
-                break
-    finally:
-        stream.close()
-    # Masked here, the one way out of the engine, so no view can forget to.
-    text = mask_output(b"".join(chunks).decode("utf-8", errors="replace"))
-    return LogText(container, text, text.count("\n"), truncated)
+    return [container_row(item, size) for item in raw]
 
 
 @engine_call

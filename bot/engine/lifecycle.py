@@ -7,6 +7,7 @@ command was parsed, bot/commands/kinds.py); here it only becomes create + start 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import posixpath
 import re
 import time
@@ -104,6 +105,16 @@ def _discard(engine: Engine, container_id: str) -> None:
 
 def _name_of(engine: Engine, container_id: str) -> str:
     return engine.api.inspect_container(container_id)["Name"].lstrip("/")
+
+
+@engine_call
+def image_present(engine: Engine, image: str) -> bool:
+    """Whether the engine has `image` locally (a run of one it lacks pulls it first)."""
+    try:
+        engine.api.inspect_image(image)
+    except docker.errors.NotFound:
+        return False
+    return True
 
 
 @engine_call
@@ -265,6 +276,23 @@ def remove(engine: Engine, container: str, *, force: bool = False, volumes: bool
 
 
 # -- finding containers by name (previews) -----------------------------------------------------
+
+@engine_call
+def find_for_signal(engine: Engine, names: Iterable[str]) -> list[Target]:
+    """`find`, plus what decides a stop/kill's outcome: `--rm` and `--stop-timeout` (one
+    inspect each, for a preview)."""
+    targets = []
+    for target in find(engine, names):
+        try:
+            raw = engine.api.inspect_container(target.id)
+        except docker.errors.NotFound:
+            continue  # gone since the list: the verb itself will say so
+        timeout = (raw.get("Config") or {}).get("StopTimeout")
+        targets.append(dataclasses.replace(
+            target, auto_remove=bool((raw.get("HostConfig") or {}).get("AutoRemove")),
+            stop_timeout=int(timeout) if timeout is not None else None))
+    return targets
+
 
 @engine_call
 def find(engine: Engine, names: Iterable[str]) -> list[Target]:

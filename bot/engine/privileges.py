@@ -39,6 +39,7 @@ class ContainerPrivileges:
     is_self: bool = False  # dockops's own container
     devices: tuple[str, ...] = ()
     cap_add: tuple[str, ...] = ()
+    volume_names: tuple[str, ...] = ()  # named volumes it mounts (their options may bind the host)
 
 
 def exposes_runtime_socket(source: str) -> bool:
@@ -112,6 +113,9 @@ def from_inspect(details: dict[str, Any], own_id: str | None = None) -> Containe
         is_self=bool(own_id) and details["Id"].startswith(own_id or "-"),
         devices=tuple(d.get("PathOnHost", "") for d in host.get("Devices") or ()),
         cap_add=tuple(host.get("CapAdd") or ()),
+        volume_names=tuple(dict.fromkeys(
+            mount["Name"] for mount in details.get("Mounts") or ()
+            if mount.get("Type") == "volume" and mount.get("Name"))),
     )
 
 

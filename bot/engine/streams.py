@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
+import os
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
+
+import docker.errors
+import requests
+from docker.types.daemon import CancellableStream
 
 from bot.engine.client import Engine
+from bot.engine.results import SPOOL_PREFIX, LogText, Spool
 from bot.engine.translate import engine_call
 from bot.redact import mask_output
 
@@ -167,13 +177,190 @@ class StreamReader:
 
 @engine_call
 def open_logs(engine: Engine, container: str, *, tail: int | None = 20,
-              since: datetime | None = None, timestamps: bool = False) -> Closable:
-    """A following log stream (stdout and stderr) that starts `tail` lines back."""
-    kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "stream": True, "follow": True,
-                              "timestamps": timestamps, "tail": "all" if tail is None else tail}
-    if since is not None:
-        kwargs["since"] = since
-    return engine.api.logs(container, **kwargs)
+              since: datetime | str | None = None, timestamps: bool = False,
+              details: bool = False) -> Closable:
+    """A following log stream (stdout and stderr) that starts `tail` lines back; `since` as
+    the CLI sends it (`SECONDS.NANOS`), or a datetime."""
+    if isinstance(since, datetime):
+        since = f"{since.timestamp():.6f}"
+    query = LogQuery(tail=tail, since=since, timestamps=timestamps, details=details)
+    response, tty = _log_response(engine, container, query, follow=True)
+    return CancellableStream(_payloads(response, tty, live=True), response)
+
+
+# -- logs without -f: read once, the whole of it spooled to disk when asked ---------------------
+
+# What a bounded read (`--tail N`, `--tail all`) keeps before saying it was cut.
+MAX_LOG_BYTES = 8 * 1024 * 1024
+# The most a whole log attached as a file may hold: Slack refuses files over 1 GB.
+MAX_SPOOL_BYTES = 1_000_000_000
+_READ_SIZE = 256 * 1024
+_FRAME_HEADER = 8
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """`docker logs` options as the engine takes them (times already `SECONDS.NANOS` text)."""
+
+    tail: int | None = None
+    since: str | None = None
+    until: str | None = None
+    timestamps: bool = False
+    details: bool = False
+
+
+def _log_response(engine: Engine, container: str, query: LogQuery, *,
+                  follow: bool = False) -> tuple[Any, bool]:
+    """The engine's `GET /containers/NAME/logs` response, streamed, and whether it has a TTY.
+
+    docker-py's `logs()` has no `details` and sends `since` as whole seconds: built here.
+    """
+    api = engine.api
+    tty = bool(api.inspect_container(container)["Config"].get("Tty"))
+    params: dict[str, Any] = {"stdout": 1, "stderr": 1, "follow": int(follow),
+                              "timestamps": int(query.timestamps), "details": int(query.details),
+                              "tail": "all" if query.tail is None else query.tail}
+    if query.since is not None:
+        params["since"] = query.since
+    if query.until is not None:
+        params["until"] = query.until
+    url = f"{api.base_url}/v{api.api_version}/containers/{quote(container, safe='')}/logs"
+    # A follow waits for lines as long as it is open: no read timeout (close() ends it).
+    response = api.get(url, params=params, stream=True,
+                       timeout=(engine.timeout, None) if follow else engine.timeout)
+    try:
+        response.raise_for_status()
+    except requests.exceptions.HTTPError as exc:
+        response.close()
+        raise docker.errors.create_api_error_from_http_exception(exc) from None
+    return response, tty
+
+
+def _payloads(response: Any, tty: bool, *, live: bool = False) -> Iterator[bytes]:
+    """The log's bytes in big pieces: TTY output as it comes, else the frames' payloads (stdout
+    and stderr in the engine's order) demultiplexed a block at a time, not a frame at a time.
+
+    The engine sends each log line as its own HTTP chunk: a bounded read takes them in
+    `_READ_SIZE` blocks (a 100 MB log: 1.3 million chunks); a live one as they arrive.
+    """
+    blocks: Iterator[bytes] = (response.iter_content(_READ_SIZE) if live
+                               else iter(lambda: response.raw.read(_READ_SIZE), b""))
+    if tty:
+        yield from blocks
+        return
+    buffer = bytearray()
+    for block in blocks:
+        buffer += block
+        out = bytearray()
+        at = 0
+        while len(buffer) - at >= _FRAME_HEADER:
+            length = int.from_bytes(buffer[at + 4:at + 8], "big")
+            if len(buffer) - at - _FRAME_HEADER < length:
+                break
+            out += buffer[at + _FRAME_HEADER:at + _FRAME_HEADER + length]
+            at += _FRAME_HEADER + length
+        del buffer[:at]
+        if out:
+            yield bytes(out)
+
+
+class _LogSpool:
+    """Masked log lines into a temporary file, keeping the last `keep` lines in memory."""
+
+    def __init__(self, keep: int) -> None:
+        fd, self.path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=".log")
+        self.file = os.fdopen(fd, "wb")
+        self.last: deque[str] = deque(maxlen=max(keep, 1))
+        self.lines = 0
+        self.size = 0
+        self.unterminated = False  # the log's last line has no newline
+        self._pending = b""
+
+    def feed(self, data: bytes) -> None:
+        data = self._pending + data
+        end = data.rfind(b"\n") + 1
+        if end:  # whole lines, masked a block at a time (a newline never splits a character)
+            self._lines(data[:end])
+        self._pending = data[end:]
+        if len(self._pending) > MAX_LINE_CHARS * 4:  # no newline in sight: cut it
+            self._lines(self._pending + b"\n")
+            self._pending = b""
+
+    def _lines(self, raw: bytes, terminated: bool = True) -> None:
+        text = mask_output(raw.decode("utf-8", errors="replace"))
+        encoded = text.encode()
+        self.file.write(encoded)
+        self.size += len(encoded)
+        body = text[:-1] if terminated else text
+        self.lines += body.count("\n") + 1
+        self.last.extend(body.rsplit("\n", self.last.maxlen or 1)[-(self.last.maxlen or 1):])
+
+    def close(self) -> Spool:
+        """The file, owned by the Spool returned (deleted once that is dropped)."""
+        if self._pending:
+            self._lines(self._pending, terminated=False)
+            self._pending = b""
+            self.unterminated = True
+        self.file.close()
+        return Spool(self.path, self.size)
+
+    def discard(self) -> None:
+        self.file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def _read_bounded(chunks: Iterator[bytes]) -> tuple[str, bool]:
+    """At most MAX_LOG_BYTES of the log as text, and whether there was more."""
+    kept: list[bytes] = []
+    total = 0
+    for chunk in chunks:
+        kept.append(chunk)
+        total += len(chunk)
+        if total >= MAX_LOG_BYTES:
+            return b"".join(kept).decode("utf-8", errors="replace"), True
+    return b"".join(kept).decode("utf-8", errors="replace"), False
+
+
+@engine_call
+def read_logs(engine: Engine, container: str, query: LogQuery) -> LogText:
+    """`docker logs` without -f: `query.tail` lines, at most MAX_LOG_BYTES of them, masked."""
+    response, tty = _log_response(engine, container, query)
+    try:
+        text, cut = _read_bounded(_payloads(response, tty))
+    finally:
+        response.close()
+    text = mask_output(text)  # masked here, the one way out of the engine
+    return LogText(container, text, text.count("\n"), cut)
+
+
+@engine_call
+def spool_logs(engine: Engine, container: str, query: LogQuery, *, keep: int) -> LogText:
+    """The whole log (what `docker logs` prints without --tail) streamed into a file on disk,
+    never into memory; `text` is its last `keep` lines. Past MAX_SPOOL_BYTES the file stops and
+    the last lines are read apart, so they stay the log's last."""
+    response, tty = _log_response(engine, container, replace(query, tail=None))
+    spool = _LogSpool(keep)
+    cut = False
+    try:
+        for chunk in _payloads(response, tty):
+            spool.feed(chunk)
+            if spool.size >= MAX_SPOOL_BYTES:
+                cut = True
+                break
+    except BaseException:
+        spool.discard()
+        raise
+    finally:
+        response.close()
+    whole = spool.close()
+    if cut:
+        last = read_logs(engine, container, replace(query, tail=keep))
+        return LogText(container, last.text, last.lines, True, spool.lines, whole)
+    text = "".join(f"{line}\n" for line in spool.last)
+    if spool.unterminated:
+        text = text[:-1]
+    return LogText(container, text, len(spool.last), False, spool.lines, whole)
 
 
 @engine_call

@@ -57,9 +57,13 @@ def explain_api_error(exc: docker.errors.APIError) -> str:
         return f"{message}. Start it first with `/docker start NAME`."
     if match := _IMAGE_USED_BY.search(message):
         image, _, state, container = match.groups()
-        forced = "even `rmi -f` cannot remove it" if state == "running" else "or use `rmi -f`"
-        return (f"Image {image} is in use by {state} container {container[:12]}: remove that "
-                f"container first (`/docker rm {container[:12]}`), {forced}.")
+        if state == "running":  # the engine refuses -f here: only removing or stopping helps
+            return (f"Image {image} is in use by running container {container[:12]}: even "
+                    f"`rmi -f` cannot remove it. Remove the container first (`/docker rm -f "
+                    f"{container[:12]}`), or stop it (`/docker stop {container[:12]}`) and use "
+                    "`rmi -f`.")
+        return (f"Image {image} is in use by stopped container {container[:12]}: remove that "
+                f"container first (`/docker rm {container[:12]}`), or use `rmi -f`.")
     if "image has dependent child images" in message:
         return (f"{message[0].upper()}{message[1:]}: remove the images built on it first "
                 "(`/docker images -a`).")

@@ -31,9 +31,11 @@ def resolve_context(config: BuildConfig, context: str) -> str:
                                     for root in config.roots):
             names = ", ".join(f"`{name}`" for name in sorted(config.contexts)) or "none yet"
             roots = ", ".join(f"`{root}`" for root in config.roots) or "none"
+            example = min(config.contexts) if config.contexts else "NAME"
             raise RefusedError(
-                f"`{context}` is not a build context dockops may use: it is neither a name in "
-                "[build.contexts] nor a path inside [build] roots.",
+                f"`{context}` is not a build context dockops may use: builds use contexts named "
+                f"in config, so type `/docker build -t NAME:TAG {example}` (a name in "
+                "[build.contexts] or a path inside [build] roots).",
                 detail=f"Configured contexts: {names}. Allowed roots: {roots}. An admin adds one "
                        "in the dockops config: [build.contexts] NAME = \"/path\", or its parent "
                        "directory to [build] roots.")

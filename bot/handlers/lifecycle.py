@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Iterable
 
+from bot import credentials, refs
 from bot.commands.spec import Invocation
 from bot.commands.values import RunRequest
-from bot.engine import lifecycle
+from bot.engine import lifecycle, volumes
+from bot.engine import registry as engine_registry
 from bot.engine.client import Engine
 from bot.engine.privileges import ContainerPrivileges, container_privileges
-from bot.errors import EngineError, NoSuchContainer, RefusedError, UsageError
+from bot.errors import DockopsError, EngineError, NoSuchContainer, RefusedError, UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
+from bot.handlers.progress import ThrottledThread
 from bot.policy import check_run
+from bot.policy.objects import check_named_volumes
 from bot.policy.run import (
     check_auto_restart,
     check_exec,
@@ -22,18 +27,80 @@ from bot.policy.run import (
     check_user,
     join_targets,
 )
+from bot.redact import mask_command
+from bot.roles import Role
 from bot.views import lifecycle as views
 from bot.views import remove as remove_views
 from bot.views.message import Message
 
 
-def no_terminal(command: str) -> UsageError:
-    """`-i`/`-t`: Slack has no terminal, and dockops never waits for input that cannot come."""
+def no_terminal(inv: Invocation) -> UsageError:
+    """`-i`/`-t`: Slack has no terminal, and dockops never waits for input that cannot come.
+
+    The sentence gives the line to type instead: the same one without -i/-t (`run` detached).
+    """
+    verb = inv.command.name
+    words = mask_command(without_terminal_flags(inv))  # the reply is public: no -e secret
+    if verb == "run":
+        name = inv.opt("name") or "NAME"
+        return UsageError(
+            f"Slack has no terminal, so `{verb} -it` cannot work here: run it detached with "
+            f"`/docker {words}` and follow its output with `/docker logs -f {name}`.",
+            detail="`run -d` prints the new container's ID; `ps` shows its name.")
     return UsageError(
-        f"There is no terminal in Slack, so `{command} -i`/`-t` cannot work here.",
-        detail="Run a one-off command in a running container with `/docker exec NAME CMD...`, "
-               "or start it in the background with `/docker run -d ...` and watch it with "
-               "`/docker logs -f NAME`.")
+        f"Slack has no terminal, so `{verb} -it` cannot work here: run the command without it, "
+        f"`/docker {words}`, and dockops posts its output and exit code.",
+        detail="A shell needs its commands as arguments: `exec NAME sh -c 'cmd1; cmd2'`.")
+
+
+def without_terminal_flags(inv: Invocation) -> str:
+    """The typed command line with -i/-t (and --interactive/--tty) taken out of the flags that
+    come before the image or container, and -d added to `run`; what follows is kept as typed."""
+    command = inv.command
+    words = shlex.split(inv.text)
+    start = _command_end(words, [command.path, *command.aliases])
+    out, at = words[:start], start
+    detach = False
+    while at < len(words) and words[at].startswith("-") and words[at] != "-":
+        word = words[at]
+        at += 1
+        if word.startswith("--"):
+            name, has_value, _ = word[2:].partition("=")
+            flag = command.flag(name)
+            detach = detach or name == "detach"
+            if flag is not None and flag.long in ("interactive", "tty"):
+                continue
+            out.append(word)
+            if flag is not None and flag.takes_value and not has_value and at < len(words):
+                out.append(words[at])
+                at += 1
+            continue
+        kept = ""
+        for index, letter in enumerate(word[1:], start=1):
+            flag = command.flag(letter)
+            detach = detach or letter == "d"
+            if flag is not None and flag.takes_value:
+                kept += word[index:]
+                if index == len(word) - 1 and at < len(words):
+                    out += [f"-{kept}", words[at]] if kept else [words[at]]
+                    at, kept = at + 1, ""
+                break
+            if letter not in ("i", "t"):
+                kept += letter
+        if kept:
+            out.append(f"-{kept}")
+    if command.name == "run" and not detach:
+        out.insert(start, "-d")
+    return shlex.join(out + words[at:])
+
+
+def _command_end(words: list[str], paths: list[tuple[str, ...]]) -> int:
+    """Where the command's own words (`run`, `container run`) end in the typed words."""
+    for index in range(len(words)):
+        for path in paths:
+            if tuple(words[index:index + len(path)]) == tuple(path):
+                return index + len(path)
+    return 0
 
 
 def run_request(inv: Invocation) -> RunRequest:
@@ -105,28 +172,77 @@ def _starts_checked(ctx: Context, verb: str) -> dict[str, str]:
         target = container_privileges(ctx.engine, name)
         if target is not None:
             check_start(target, ctx.role, ctx.services.settings.run, verb)
+            if ctx.role < Role.ADMIN:
+                _check_named_volumes(ctx, target.volume_names)
             ids[name] = target.id
     return ids
+
+
+def _check_named_volumes(ctx: Context, names: Iterable[str]) -> None:
+    """A named volume whose local-driver options bind a host path is a bind: same rule."""
+    check_named_volumes(volumes.volume_options(ctx.engine, names), ctx.services.settings.run)
+
+
+def _named_volumes(request: RunRequest) -> list[str]:
+    """The named volumes a run mounts (`-v NAME:/path`, `--mount type=volume,source=NAME`)."""
+    return [*(v.source for v in request.volumes if v.source and not v.is_bind),
+            *(m.source for m in request.mounts if m.type == "volume" and m.source)]
 
 
 @handles("run")
 def run(ctx: Context) -> Message:
     inv = ctx.invocation
     if inv.opt("interactive") or inv.opt("tty"):
-        raise no_terminal("run")
+        raise no_terminal(inv)
     if inv.opt("env_file"):
         raise RefusedError("`--env-file` is refused: dockops cannot read files on your machine, "
                            "and a file on the bot's host is not yours to choose.",
                            detail="Pass each variable with `-e KEY=VALUE`.")
     check_run(inv, ctx.services.settings.run)
     request = run_request(inv)
+    _check_named_volumes(ctx, _named_volumes(request))
     check_auto_restart(inv, ctx.role)
     request = _joins_checked(ctx, request)
+    # Allowed by now: only a run the policy lets through may pull its image.
+    pull = _pull_policy(inv)
+    if pull == "always" or (pull == "missing"
+                            and not lifecycle.image_present(ctx.engine, request.image)):
+        _pull_for_run(ctx, request.image, missing=pull == "missing")
     if request.detach:
         return views.started(lifecycle.run_detached(ctx.engine, request), host=ctx.host_label)
     wait = ctx.services.settings.limits.attached_run_seconds
     result = lifecycle.run_attached(ctx.engine, request, wait_seconds=wait)
     return views.attached(result, wait_seconds=wait, host=ctx.host_label)
+
+
+def _pull_policy(inv: Invocation) -> str:
+    """`--pull`, read as the CLI reads it (default "missing")."""
+    value = inv.opt("pull") or "missing"
+    if value not in ("always", "missing", "never"):
+        raise UsageError(f"invalid pull option: '{value}': must be one of \"always\", "
+                         "\"missing\" or \"never\".", detail="Example: /docker run --pull "
+                                                              "always -d IMAGE")
+    return value
+
+
+def _pull_for_run(ctx: Context, image: str, *, missing: bool = True) -> None:
+    """As the CLI: "Unable to find image 'x:latest' locally", the pull in place, then the run."""
+    try:
+        reference = refs.normalize(image)
+    except refs.InvalidReference:
+        return  # an image ID or a malformed name: the create says what is wrong with it
+    thread = ThrottledThread(ctx.responder.start_thread(
+        views.run_pulling(reference, None, missing=missing)))
+    auth = credentials.auth_config(ctx.services.settings, reference)
+    try:
+        result = engine_registry.pull(
+            ctx.engine, reference, auth,
+            on_progress=lambda progress: thread.progress(
+                lambda: views.run_pulling(reference, progress, missing=missing)))
+    except DockopsError as exc:
+        thread.finish(views.run_pull_failed(reference, exc, missing=missing))
+        raise
+    thread.finish(views.run_pulled(result, missing=missing))
 
 
 @handles("start")
@@ -199,29 +315,33 @@ def kill(ctx: Context) -> Message:
 @previews("kill")
 def kill_preview(ctx: Context) -> Message:
     signal = _signal(ctx.invocation)
-    targets = lifecycle.find(ctx.engine, ctx.invocation.args)
+    targets = lifecycle.find_for_signal(ctx.engine, ctx.invocation.args)
     idle = [t for t in targets if t.state not in ("running", "restarting", "paused")]
     if idle:
         names = ", ".join(f"`{t.name}`" for t in idle)
         raise EngineError(f"{names} {'is' if len(idle) == 1 else 'are'} not running: there is "
                           "nothing to kill. Nothing was done.",
                           detail="`/docker ps` lists the running containers.")
-    return remove_views.signal_preview("kill", targets, f" with {signal or 'SIGKILL'}")
+    return remove_views.signal_preview("kill", targets, f" with {signal or 'SIGKILL'}",
+                                       signal=signal)
 
 
 @previews("stop")
 def stop_preview(ctx: Context) -> Message:
     seconds = _stop_wait(ctx)
-    targets = lifecycle.find(ctx.engine, ctx.invocation.args)
-    wait = f" (killed after {seconds if seconds is not None else 10} s if still running)"
-    return remove_views.signal_preview("stop", targets, wait)
+    targets = lifecycle.find_for_signal(ctx.engine, ctx.invocation.args)
+    waits = {seconds} if seconds is not None else {
+        10 if t.stop_timeout is None else t.stop_timeout for t in targets}
+    shown = f"{waits.pop()} s" if len(waits) == 1 else "each one's --stop-timeout"
+    return remove_views.signal_preview("stop", targets,
+                                       f" (killed after {shown} if still running)")
 
 
 @handles("exec")
 def exec_(ctx: Context) -> Message:
     inv = ctx.invocation
     if inv.opt("interactive") or inv.opt("tty"):
-        raise no_terminal("exec")
+        raise no_terminal(inv)
     check_user(inv.opt("user"), ctx.services.settings.run)
     target = container_privileges(ctx.engine, inv.args[0])
     if target is not None:  # missing: exec says so itself

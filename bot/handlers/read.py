@@ -6,17 +6,18 @@ import json
 import re
 
 from bot.commands import TABLE
-from bot.engine import containers, images, system
+from bot.engine import containers, images, streams, system
 from bot.errors import EngineError, NoSuchContainer, NoSuchImage, UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
 from bot.handlers.fanout import per_host
 from bot.handlers.follow import follow_logs
-from bot.timeparse import parse_time
+from bot.timeparse import engine_timestamp
 from bot.views import containers as container_views
 from bot.views import gotemplate
 from bot.views import help as help_views
 from bot.views import images as image_views
+from bot.views import inspect as inspect_views
 from bot.views import problems as error_views
 from bot.views import system as system_views
 from bot.views.message import Message
@@ -28,26 +29,35 @@ def ps(ctx: Context) -> Message:
     last = 1 if inv.opt("latest") else inv.opt("last")
     if last is not None and last < 0:
         last = None
+    template = inv.opt("format")
+    used = gotemplate.fields_used(template) if template else set()
+    # As the CLI: a template that reads .Size (or all of `.`) asks the engine for sizes.
+    size = bool(inv.opt("size")) or bool(used & {"Size", "*"})
     return per_host(
         ctx, "docker ps",
         lambda engine: containers.ps(engine, all=inv.opt("all"), filters=inv.opt("filter"),
-                                     last=last, size=inv.opt("size")),
+                                     last=last, size=size),
         lambda rows, host: container_views.ps(rows, all=inv.opt("all") or last is not None,
                                               quiet=inv.opt("quiet"),
-                                              no_trunc=inv.opt("no_trunc"), host=host),
+                                              no_trunc=inv.opt("no_trunc"), host=host,
+                                              size=inv.opt("size"), template=template),
         filename="ps-by-host.txt")
 
 
 @handles("images")
 def list_images(ctx: Context) -> Message:
     inv = ctx.invocation
+    template = inv.opt("format")
+    digest_field = bool(template) and "{{.Digest}}" in template
     return per_host(
         ctx, "docker images",
         lambda engine: images.images(engine, repository=inv.args[0] if inv.args else None,
-                                     all=inv.opt("all"), filters=inv.opt("filter")),
+                                     all=inv.opt("all"), filters=inv.opt("filter"),
+                                     digests=inv.opt("digests"), digest_field=digest_field),
         lambda rows, host: image_views.images(rows, quiet=inv.opt("quiet"),
                                               no_trunc=inv.opt("no_trunc"),
-                                              digests=inv.opt("digests"), host=host),
+                                              digests=inv.opt("digests"), host=host,
+                                              template=template),
         filename="images-by-host.txt")
 
 
@@ -71,10 +81,14 @@ def logs(ctx: Context) -> Message | None:
     tail = tail_count(inv.opt("tail"), ctx.services.settings.limits.log_tail)
     if inv.opt("follow"):
         return follow_logs(ctx, tail=tail)
-    since = parse_time(inv.opt("since")) if inv.opt("since") else None
-    until = parse_time(inv.opt("until")) if inv.opt("until") else None
-    log = containers.logs(ctx.engine, inv.args[0], tail=tail, since=since, until=until,
-                          timestamps=inv.opt("timestamps"))
+    query = streams.LogQuery(
+        tail=tail, timestamps=bool(inv.opt("timestamps")), details=bool(inv.opt("details")),
+        since=engine_timestamp(inv.opt("since")) if inv.opt("since") else None,
+        until=engine_timestamp(inv.opt("until")) if inv.opt("until") else None)
+    if inv.opt("tail") is None:  # the whole log, as the CLI prints it: last lines + a file
+        log = streams.spool_logs(ctx.engine, inv.args[0], query, keep=tail or 1)
+        return container_views.logs(log, tail="all")
+    log = streams.read_logs(ctx.engine, inv.args[0], query)
     return container_views.logs(log, tail="all" if tail is None else str(tail))
 
 
@@ -114,14 +128,17 @@ def inspect(ctx: Context) -> Message:
         except NoSuchImage:
             raise EngineError(f"No such container or image: {name}.",
                               detail="`/docker ps -a` and `/docker images` list them.") from None
-    return _inspect_output(name, details.raw, inv.opt("format"), inv.opt("raw"),
+    document = inspect_views.container_for_format(details.raw) if inv.opt("format") \
+        else details.raw
+    return _inspect_output(name, document, inv.opt("format"), inv.opt("raw"),
                            container_views.inspect(details))
 
 
 def _image_inspect(ctx: Context, name: str) -> Message:
     inv = ctx.invocation
     details = images.inspect(ctx.engine, name)
-    return _inspect_output(name, details.raw, inv.opt("format"), inv.opt("raw"),
+    document = inspect_views.image_for_format(details.raw) if inv.opt("format") else details.raw
+    return _inspect_output(name, document, inv.opt("format"), inv.opt("raw"),
                            image_views.inspect(details))
 
 
@@ -132,7 +149,13 @@ def image_inspect(ctx: Context) -> Message:
 
 @handles("system df")
 def disk_usage(ctx: Context) -> Message:
-    return per_host(ctx, "docker system df", system.disk_usage, system_views.disk_usage,
+    inv = ctx.invocation
+    if inv.opt("verbose"):
+        return per_host(ctx, "docker system df -v", system.disk_usage_report,
+                        system_views.disk_usage_verbose, filename="df-by-host.txt")
+    template = inv.opt("format")
+    return per_host(ctx, "docker system df", system.disk_usage,
+                    lambda rows, host: system_views.disk_usage(rows, host, template),
                     filename="df-by-host.txt")
 
 

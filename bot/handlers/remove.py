@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.commands.values import PruneFilters
 from bot.engine import lifecycle, prune
+from bot.engine import rmi as rmi_rules
 from bot.engine.translate import running_rm_message
 from bot.errors import DockopsError, EngineError
 from bot.handlers.context import Context
@@ -37,25 +38,15 @@ def rm(ctx: Context) -> Message:
 
 @previews("rmi")
 def rmi_preview(ctx: Context) -> Message:
-    """What `rmi` will do; an image in use names the containers using it instead of asking."""
-    inv = ctx.invocation
-    force = bool(inv.opt("force"))
-    targets = prune.find_images(ctx.engine, inv.args)
-    for target in targets:
-        if target.untag_only or not target.used_by:
-            continue
-        users = ", ".join(f"`{name}` ({state})" for name, state in target.used_by)
-        running = [name for name, state in target.used_by if state == "running"]
-        if not force:
-            raise EngineError(
-                f"Image `{target.typed}` is in use by {users}: remove "
-                f"{'that container' if len(target.used_by) == 1 else 'those containers'} first, "
-                "or use `rmi -f` to untag it anyway. Nothing was removed.")
-        if running and target.typed not in target.tags:
-            raise EngineError(
-                f"Image `{target.typed}` is used by running container(s) {users}: even `rmi -f` "
-                "cannot delete it by ID. Stop and remove them first. Nothing was removed.")
-    return views.rmi_preview(targets, force=force)
+    """What `rmi` will do, as the engine decides it; a removal it would refuse is the engine's
+    answer with what to type instead, not a question."""
+    force = bool(ctx.invocation.opt("force"))
+    plans = [rmi_rules.plan(target, force=force)
+             for target in prune.find_images(ctx.engine, ctx.invocation.args)]
+    refused = [p for p in plans if p.outcome == "refused"]
+    if refused:
+        raise EngineError(" ".join(p.reason for p in refused))
+    return views.rmi_preview(plans, force=force, no_prune=bool(ctx.invocation.opt("no_prune")))
 
 
 @handles("rmi")
@@ -83,7 +74,8 @@ def _plan(ctx: Context) -> prune.PrunePlan:
 @previews("image prune")
 def prune_preview(ctx: Context) -> Message:
     """The images that would go and the bytes reclaimed, computed without deleting anything."""
-    return views.prune_preview(_plan(ctx))
+    plan = _plan(ctx)
+    return views.prune_preview(plan, freed=prune.reclaimable(ctx.engine, plan))
 
 
 @handles("image prune")

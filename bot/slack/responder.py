@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.errors import CannotPost
 from bot.slack.client import webhook
@@ -68,9 +70,36 @@ class SlackThread:
 
 def upload(client: WebClient, channel: str, attachment: Attachment,
            thread_ts: str | None = None) -> None:
+    if attachment.spool is not None:
+        upload_from_disk(client, channel, attachment, thread_ts)
+        return
     client.files_upload_v2(channel=channel, content=attachment.content,
                            filename=attachment.filename, title=attachment.title or None,
                            thread_ts=thread_ts)
+
+
+def upload_from_disk(client: WebClient, channel: str, attachment: Attachment,
+                     thread_ts: str | None = None) -> None:
+    """files_upload_v2's three steps with the body read from disk in pieces: slack_sdk's own
+    reads the whole file into memory, which a 1 GiB log must not cost."""
+    assert attachment.spool is not None
+    spool = attachment.spool
+    reserved = client.files_getUploadURLExternal(filename=attachment.filename, length=spool.size)
+    with open(spool.path, "rb") as body:
+        request = urllib.request.Request(
+            reserved["upload_url"], data=body, method="POST",
+            headers={"Content-Length": str(spool.size),
+                     "Content-Type": "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(request, timeout=max(client.timeout, 60)) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+    if status != 200:
+        raise SlackRequestError(f"Failed to upload {attachment.filename} (status: {status})")
+    client.files_completeUploadExternal(
+        files=[{"id": reserved["file_id"], "title": attachment.title or attachment.filename}],
+        channel_id=channel, thread_ts=thread_ts)
 
 
 class SlackResponder:

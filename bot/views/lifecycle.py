@@ -5,10 +5,20 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from bot.engine.results import Attached, Done, ExecResult, PathStat, Started
+from bot.engine.results import (
+    Attached,
+    Done,
+    ExecResult,
+    LayerProgress,
+    PathStat,
+    PullResult,
+    Started,
+)
+from bot.errors import DockopsError
 from bot.mrkdwn import Mrkdwn, md, user_mention, without_marks
+from bot.units import human_size
 from bot.views import blocks
-from bot.views.format import short_id, size
+from bot.views.format import size
 from bot.views.jobs import RecreateLike, recreate_outcomes
 from bot.views.message import Attachment, Message
 from bot.views.output import text_output
@@ -21,19 +31,60 @@ def _where(host: str) -> str:
 
 
 def started(result: Started, *, host: str = "") -> Message:
-    """A detached run: name, short ID, published ports."""
+    """A detached run: the full container ID as `docker run -d` prints it, name, ports."""
     ports = ", ".join(result.ports) if result.ports else "none published"
     parts = [
         blocks.section(f":white_check_mark: Started `{result.name}`{_where(host)}"),
-        *blocks.fields([("Name", f"`{result.name}`"), ("ID", f"`{short_id(result.id)}`"),
-                        ("Ports", ports)]),
+        blocks.preformatted(result.id),
+        *blocks.fields([("Name", f"`{result.name}`"), ("Ports", ports)]),
     ]
     notes = [f"Follow it: `/docker logs -f {result.name}`"]
     if result.removed_on_exit:
         notes.append("removed when it exits (`--rm`)")
     parts.append(blocks.context(" · ".join(notes)))
-    return Message(text=f"Started {result.name} ({short_id(result.id)}) ports: {ports}",
+    return Message(text=f"Started {result.name} ({result.id}) ports: {ports}",
                    blocks=tuple(parts))
+
+
+def _not_local(reference: str, missing: bool = True) -> str:
+    """The CLI's first line (`--pull always` prints none: it pulls without asking)."""
+    return f"Unable to find image '{reference}' locally" if missing \
+        else f"Pulling {reference} first (--pull always)"
+
+
+def run_pulling(reference: str, progress: LayerProgress | None, *,
+                missing: bool = True) -> Message:
+    """A run whose image is not local: the CLI's first line, then the pull as it goes."""
+    first = _not_local(reference, missing)
+    head = f":arrow_down: {first}: pulling it…" if missing else f":arrow_down: {first}…"
+    if progress is None or not progress.layers:
+        return Message(text=first, blocks=(blocks.section(head),))
+    moved = (f", {human_size(progress.current)} of {human_size(progress.total)}"
+             if progress.total else "")
+    line = f"{progress.done} of {progress.layers} layers done{moved}"
+    if progress.status:  # the engine's latest line, as the CLI's progress shows it
+        line += f" · {progress.status}"
+    return Message(text=first, blocks=(blocks.section(head), blocks.context(line)))
+
+
+def run_pulled(result: PullResult, *, missing: bool = True) -> Message:
+    """The pull a run needed, done: the CLI's Digest and Status lines."""
+    lines = [_not_local(result.reference)] if missing else []
+    if result.digest_after:
+        lines.append(f"Digest: {result.digest_after}")
+    lines.append(f"Status: {result.status or 'Downloaded newer image for ' + result.reference}")
+    return Message(text=lines[0], blocks=(
+        blocks.section(f":white_check_mark: Pulled `{result.reference}` for the run "
+                       f"({result.seconds:.1f} s)."),
+        blocks.preformatted("\n".join(lines))))
+
+
+def run_pull_failed(reference: str, exc: DockopsError, *, missing: bool = True) -> Message:
+    """The pull a run needed failed: no container was created."""
+    extra = [blocks.context(exc.detail)] if exc.detail else []
+    return Message(text=exc.message, blocks=(
+        blocks.section(f":x: {_not_local(reference, missing)}, and {exc.message[:1].lower()}"
+                       f"{exc.message[1:]} No container was created."), *extra), ok=False)
 
 
 def _seconds(value: float) -> str:

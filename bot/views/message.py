@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.engine.results import Spool
 from bot.mrkdwn import escape
 
 
@@ -15,6 +16,12 @@ class Attachment:
     filename: str
     content: bytes
     title: str = ""
+    # Instead of `content`: a file on disk (a whole log), uploaded in pieces, never read whole.
+    spool: Spool | None = None
+
+    @property
+    def size(self) -> int:
+        return self.spool.size if self.spool is not None else len(self.content)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.mrkdwn import without_marks
+from bot.units import human_size
 from bot.views import blocks
 from bot.views.limits import SNIPPET_CHARS
 from bot.views.message import Attachment, Message
@@ -30,4 +31,17 @@ def text_output(title: str, text: str, *, filename: str, note: str = "",
             f"Showing the {where} {shown:,} of {total:,} lines; the whole output is attached as "
             f"`{filename}`." + (f" {note}" if note else "")))
         attachment = Attachment(filename, text.encode(), title=filename)
+    return Message(text=without_marks(title), blocks=tuple(parts), attachment=attachment)
+
+
+def tail_and_file(title: str, text: str, attachment: Attachment, *, total_lines: int,
+                  note: str = "") -> Message:
+    """The last lines of a long output inline, all of it as a file, and one sentence saying so
+    (a log read without --tail: Slack cannot show all of it in a message)."""
+    cut = blocks.tail_snippet(text)
+    shown = cut.count("\n") + 1 if cut else 0
+    said = (f"Slack shows the last {shown:,} of {total_lines:,} lines here; the whole log "
+            f"({human_size(attachment.size)}) is attached as `{attachment.filename}`.")
+    parts = [blocks.section(title), blocks.preformatted(cut),
+             blocks.context(f"{said} {note}".strip())]
     return Message(text=without_marks(title), blocks=tuple(parts), attachment=attachment)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.engine.results import ImageTarget, PrunePlan, PruneResult, Target
+from bot import units
+from bot.engine.results import PrunePlan, PruneResult, Target
+from bot.engine.rmi import RmiPlan
+from bot.units import disk_size, human_size
 from bot.views import blocks
-from bot.views.format import ago, short_id, size, table
+from bot.views.format import short_id, table
 from bot.views.message import Message
 from bot.views.output import text_output
 
@@ -36,30 +39,59 @@ def rm_preview(targets: Sequence[Target], *, force: bool, volumes: bool) -> Mess
                     filename="rm-preview.txt")
 
 
-def signal_preview(verb: str, targets: Sequence[Target], how: str) -> Message:
-    """`kill` and `stop` of several containers."""
+_STOPPING = frozenset({"KILL", "SIGKILL", "9"})  # any other signal: up to the process
+
+
+def signal_preview(verb: str, targets: Sequence[Target], how: str, *,
+                   signal: str | None = None) -> Message:
+    """`kill` and `stop` of containers: what becomes of each, as the engine will do it."""
     count = f"{len(targets)} container{'s' if len(targets) != 1 else ''}"
+    removed = [t.name for t in targets if t.auto_remove]
+    kept = [t.name for t in targets if not t.auto_remove]
+    notes = []
+    if signal is not None and signal.upper() not in _STOPPING:
+        notes.append(f"`{signal}` is delivered to each container's main process: what happens "
+                     "next is up to it (many reload and keep running).")
+    else:
+        if kept:
+            notes.append(f"{_them(kept)} stay{'s' if len(kept) == 1 else ''}, stopped: "
+                         "`/docker start NAME` brings one back.")
+        if removed:
+            notes.append(f"{_them(removed)} {'was' if len(removed) == 1 else 'were'} started "
+                         "with `--rm`: the engine removes "
+                         f"{'it' if len(removed) == 1 else 'them'} once stopped.")
     return _preview(f":octagonal_sign: *{verb.capitalize()} {count}{how}?*",
-                    _targets_table(targets), "They stay, stopped: `/docker start NAME` brings "
-                    "one back.", filename=f"{verb}-preview.txt")
+                    _targets_table(targets), " ".join(notes), filename=f"{verb}-preview.txt")
 
 
-def rmi_preview(targets: Sequence[ImageTarget], *, force: bool) -> Message:
-    lines = []
-    for target in targets:
-        users = ", ".join(f"{name} ({state})" for name, state in target.used_by)
-        if target.untag_only:
-            others = ", ".join(t for t in target.tags if t != target.typed)
-            lines.append(f"untag  {target.typed} (the image stays as {others})")
-        elif target.used_by and target.typed in target.tags:
-            lines.append(f"untag  {target.typed} (forced; the image stays for {users})")
-        elif target.used_by:
-            lines.append(f"delete {short_id(target.id)} (forced, although {users} use it)")
-        else:
-            tags = ", ".join(target.tags) or "<none>"
-            lines.append(f"delete {short_id(target.id)} {tags} ({size(target.size)})")
-    count = f"{len(targets)} image{'s' if len(targets) != 1 else ''}"
-    note = "Untagged parent layers go too." if not force else "Forced (`-f`)."
+def _them(names: Sequence[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _rmi_line(plan: RmiPlan) -> str:
+    """One image's fate, as the engine will decide it."""
+    target = plan.target
+    if plan.outcome == "untag":
+        others = ", ".join(t for t in target.tags if t != target.typed)
+        return f"untag  {target.typed} (the image stays as {others})"
+    if plan.outcome == "untag-keep":
+        return (f"untag  {target.typed} (the image stays, untagged: running container "
+                f"{', '.join(plan.running)} uses it)")
+    tags = ", ".join(target.tags) or "<none>"
+    line = f"delete {short_id(target.id)} {tags} ({human_size(target.size)})"
+    if plan.stopped:
+        line += f"; stopped container {', '.join(plan.stopped)} stays, without its image"
+    return line
+
+
+def rmi_preview(plans: Sequence[RmiPlan], *, force: bool, no_prune: bool = False) -> Message:
+    lines = [_rmi_line(plan) for plan in plans]
+    count = f"{len(plans)} image{'s' if len(plans) != 1 else ''}"
+    deletes = any(plan.outcome == "delete" for plan in plans)
+    parents = "Untagged parent layers are kept (`--no-prune`)." if no_prune \
+        else "Untagged parent layers go too."
+    note = ("Forced (`-f`). " if force else "") + (
+        parents if deletes else "No image is deleted, only tags.")
     return _preview(f":wastebasket: *Remove {count}?*", "\n".join(lines), note,
                     filename="rmi-preview.txt")
 
@@ -77,12 +109,18 @@ def rmi_result(done: Sequence[tuple[str, list[str], list[str], str]]) -> Message
         if untagged:
             pieces.append("untagged " + ", ".join(f"`{u}`" for u in untagged))
         if deleted:
-            pieces.append(f"deleted {len(deleted)} image layer"
-                          f"{'s' if len(deleted) != 1 else ''} ({short_id(deleted[0])}…)")
+            pieces.append(f"deleted image {short_id(deleted[0])}"
+                          + (f" and {len(deleted) - 1} parent layer{'s' if len(deleted) != 2 else ''}"
+                             if len(deleted) > 1 else ""))
+        elif untagged:
+            pieces.append("the image itself stays")
         parts.append(blocks.section(f":white_check_mark: `{reference}`: "
                                     f"{'; '.join(pieces) or 'done'}."))
+        # The engine's own answer, as `docker rmi` prints it.
+        parts.append(blocks.code("\n".join([*(f"Untagged: {u}" for u in untagged),
+                                             *(f"Deleted: {d}" for d in deleted)])))
     text = f"rmi: {len(done) - failed} done, {failed} failed"
-    return Message(text=text, blocks=tuple(parts), ok=not failed)
+    return Message(text=text, blocks=tuple(parts[:49]), ok=not failed)
 
 
 def _plan_scope(plan: PrunePlan) -> str:
@@ -103,11 +141,13 @@ def _duration(seconds: float) -> str:
 
 def _images_table(plan: PrunePlan) -> str:
     return table(("IMAGE ID", "TAGS", "SIZE", "CREATED"),
-                 [(short_id(i.id), i.label, size(i.size), ago(i.created)) for i in plan.images])
+                 [(short_id(i.id), i.label, human_size(i.size), units.ago(i.created))
+                  for i in plan.images])
 
 
-def prune_preview(plan: PrunePlan) -> Message:
-    """The images a prune would remove and the bytes reclaimed, computed without deleting."""
+def prune_preview(plan: PrunePlan, freed: int | None = None) -> Message:
+    """The images a prune would remove and the bytes it frees (`freed`, from the layers no
+    other image holds), computed without deleting."""
     skipped = _skipped_note(plan)
     if not plan.images:
         text = f"Nothing to prune: no {_plan_scope(plan)}."
@@ -115,9 +155,13 @@ def prune_preview(plan: PrunePlan) -> Message:
                                           *([blocks.context(skipped)] if skipped else [])),
                        meta={"preview": True, "nothing": True})
     count = f"{len(plan.images)} image{'s' if len(plan.images) != 1 else ''}"
-    title = (f":wastebasket: *Prune {count}* ({_plan_scope(plan)}): reclaims up to "
-             f"*{size(plan.total_bytes)}*?")
-    message = _preview(title, _images_table(plan), skipped, filename="prune-preview.txt")
+    title = f":wastebasket: *Prune {count}* ({_plan_scope(plan)})?"
+    if freed is not None:  # the layers no other image holds: what the engine will count
+        title = (f":wastebasket: *Prune {count}* ({_plan_scope(plan)}): frees "
+                 f"*{disk_size(freed)}*?")
+    note = " ".join(filter(None, ["SIZE counts layers shared with other images, which stay.",
+                                  skipped]))
+    message = _preview(title, _images_table(plan), note, filename="prune-preview.txt")
     # Confirming removes these images and no others, whatever appears meanwhile.
     return replace(message, meta={**message.meta, "pin": [i.id for i in plan.images]})
 
@@ -131,14 +175,18 @@ def _skipped_note(plan: PrunePlan) -> str:
 
 
 def prune_result(result: PruneResult, plan: PrunePlan) -> Message:
+    """What the removals did, with the engine's figure: the layers they deleted."""
     count = f"{len(result.removed)} image{'s' if len(result.removed) != 1 else ''}"
+    reclaimed = max(result.space_reclaimed, 0)
     parts = [blocks.section(f":white_check_mark: Pruned {count} ({_plan_scope(plan)}), "
-                            f"reclaimed up to *{size(result.reclaimed_bytes)}*.")]
+                            f"reclaimed *{disk_size(reclaimed)}*.")]
     if result.removed:
-        rows = [(short_id(i.id), i.label, size(i.size)) for i in result.removed]
-        parts.append(blocks.code(table(("IMAGE ID", "TAGS", "SIZE"), rows)))
+        lines = [f"untagged: {tag}" for tag in result.untagged]
+        lines += [f"deleted: {image_id}" for image_id in result.deleted]
+        parts.append(blocks.code("Deleted Images:\n" + "\n".join(lines) + "\n\n"
+                                 f"Total reclaimed space: {disk_size(reclaimed)}\n"))
     for image, error in result.failed:
         parts.append(blocks.section(f":x: {short_id(image.id)} {image.label}: {error}"))
-    text = f"Pruned {count}, reclaimed {result.reclaimed_bytes:,} bytes" + (
+    text = f"Pruned {count}, reclaimed {reclaimed:,} bytes" + (
         f"; {len(result.failed)} refused by the engine" if result.failed else "")
     return Message(text=text, blocks=tuple(parts[:49]), ok=not result.failed)

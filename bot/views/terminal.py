@@ -26,7 +26,9 @@ def render(message: Message, *, full_attachment: bool = True) -> str:
         lines.extend(_block(block))
     if not message.blocks:
         lines.append(_inline(message.text))
-    if message.attachment:
+    if message.attachment and message.attachment.spool is not None:  # a whole log: stays on disk
+        lines.append(f"[file {message.attachment.filename}: {message.attachment.size:,} bytes]")
+    elif message.attachment:
         content = message.attachment.content
         if full_attachment and _is_text(content):
             lines += ["", f"--- {message.attachment.filename} ---", content.decode().rstrip("\n")]
