@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 import shlex
@@ -265,7 +264,35 @@ def _unknown_command(table: CommandTable, words: list[str]) -> UsageError:
         wanted = " ".join(words[:2])
         return UsageError(f"`{wanted}` is not a docker command dockops knows.",
                           detail=f"Commands under `{first}`: {subs}.")
-    guesses = difflib.get_close_matches(first, {n.split()[0] for n in table.names()}, n=3)
+    guesses = close_matches(first, {n.split()[0] for n in table.names()})
     hint = f"Did you mean {' or '.join(f'`{g}`' for g in guesses)}? " if guesses else ""
     return UsageError(f"`{first}` is not a docker command dockops knows.",
                       detail=f"{hint}See `/docker help` for the list.")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, a swap of two neighbours counting as one edit (`psuh` -> `push`)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def close_matches(word: str, names: Iterable[str], limit: int = 3) -> list[str]:
+    """Commands close to a mistyped `word`, closest first: at most one edit per three letters
+    (one for short words, so `pause` never suggests `push`), or a name it starts (3+ letters)."""
+    typed = word.lower()
+    allowed = max(1, len(typed) // 3)
+    scored = []
+    for name in names:
+        distance = edit_distance(typed, name)
+        if distance <= allowed or (len(typed) >= 3 and name.startswith(typed)):
+            scored.append((distance, name))
+    return [name for _, name in sorted(scored)[:limit]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import docker.errors
 
@@ -14,7 +15,7 @@ from bot.follows import FOLLOWS, Follow
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
 from bot.mrkdwn import md
-from bot.timeparse import parse_time
+from bot.timeparse import engine_timestamp
 from bot.views import lifecycle as views
 from bot.views.lifecycle import STOP_FOLLOW_ACTION
 from bot.views.message import Message
@@ -40,8 +41,15 @@ def _end_reason(engine: Engine, container_id: str, name: str) -> str:
 
 
 def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closable) -> None:
-    """Post the message, then stream into it from a follow thread; the console waits for it."""
-    reader = StreamReader(stream, name)
+    engine = ctx.engine
+    start_follow(ctx, title, name, StreamReader(stream, name),
+                 describe_end=lambda: _end_reason(engine, container_id, name))
+
+
+def start_follow(ctx: Context, title: str, name: str, reader: StreamReader,
+                 describe_end: Callable[[], str]) -> None:
+    """Post the message, then stream `reader` (not started) into it from a follow thread;
+    the console waits for it. Shared by logs -f, attach, stats and events."""
     follow_id = uuid.uuid4().hex[:12]
     seconds = follow_seconds(ctx)
     # The Stop button carries `follows stop ID`: a click passes the gate like a typed command.
@@ -54,10 +62,9 @@ def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closa
     except BaseException:
         reader.close()
         raise
-    engine = ctx.engine
     follow = Follow(title=title, container=name, owner=ctx.actor.user_id, reader=reader.start(),
                     thread=thread, seconds=seconds, id=follow_id, stop_token=stop_token,
-                    describe_end=lambda: _end_reason(engine, container_id, name))
+                    describe_end=describe_end)
     FOLLOWS.start(follow)
     if ctx.actor.source == "console":
         # A terminal has nothing else to do meanwhile; Ctrl-C stops the follow, not the console.
@@ -83,10 +90,11 @@ def follow_logs(ctx: Context, *, tail: int | None) -> Message | None:
     if inv.opt("until"):
         raise UsageError("`--until` and `-f` do not go together: a follow has no end time.",
                          detail="Drop one of them.")
-    since = parse_time(inv.opt("since")) if inv.opt("since") else None
+    since = engine_timestamp(inv.opt("since")) if inv.opt("since") else None
     details = containers.inspect(ctx.engine, inv.args[0])
     stream = streams.open_logs(ctx.engine, details.id, tail=tail, since=since,
-                               timestamps=bool(inv.opt("timestamps")))
+                               timestamps=bool(inv.opt("timestamps")),
+                               details=bool(inv.opt("details")))
     _start(ctx, f"*Logs of `{details.name}`*", details.id, details.name, stream)
     return None
 
