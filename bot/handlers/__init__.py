@@ -10,6 +10,7 @@ from bot.handlers import hosts as hosts  # registers handlers
 from bot.handlers import jobs as jobs  # registers handlers
 from bot.handlers import lifecycle as lifecycle  # registers handlers
 from bot.handlers import networks as networks  # registers handlers
+from bot.handlers import prunes as prunes  # registers handlers
 from bot.handlers import read  # noqa: F401  (registers handlers)
 from bot.handlers import recreate as recreate  # registers handlers
 from bot.handlers import remove as remove  # registers handlers
