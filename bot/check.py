@@ -24,6 +24,11 @@ def problems(settings: Settings) -> list[str]:
             if host not in hosts:
                 found.append(f"job {job.name}: host {host!r} is not configured: add "
                              f"[hosts.{host}] or use one of {', '.join(sorted(hosts))}.")
+    for alert in settings.alerts:
+        for host in alert.hosts:
+            if host not in hosts:
+                found.append(f"alert {alert.name}: host {host!r} is not configured: add "
+                             f"[hosts.{host}] or use one of {', '.join(sorted(hosts))}.")
     return found
 
 
@@ -42,6 +47,10 @@ def notes(settings: Settings) -> list[str]:
     for job in settings.jobs:
         if channels and job.channel not in channels:
             found.append(f"job {job.name} posts to {job.channel}, which is not in [access] "
+                         "channels: people there cannot use its buttons.")
+    for alert in settings.alerts:
+        if channels and alert.channel not in channels:
+            found.append(f"alert {alert.name} posts to {alert.channel}, which is not in [access] "
                          "channels: people there cannot use its buttons.")
     return found
 
@@ -88,4 +97,7 @@ def check(settings: Settings, out: TextIO = sys.stdout,
         upcoming = ", ".join(f"{when:%a %Y-%m-%d %H:%M}" for when in next_runs(job.schedule, 2))
         out.write(f"  job {job.name}: {job.type} every {job.schedule!r} (UTC), next {upcoming}; "
                   f"posts to {job.channel}\n")
+    for alert in settings.alerts:
+        out.write(f"  alert {alert.name}: {', '.join(alert.events)} on "
+                  f"{', '.join(alert.hosts) or 'every host'}; posts to {alert.channel}\n")
     return 0

@@ -221,8 +221,10 @@ def _serve(services, args: argparse.Namespace) -> int:  # type: ignore[no-untype
     for server in servers:
         threading.Thread(target=server.run, name="http", daemon=True).start()
     runtime.start()
+    incidents = _follow_incidents(services)
     log.info("dockops %s ready (%s)", __version__, where)
     stop.wait()
+    incidents.stop()
     clean = _shut_down(runtime, services.settings.limits.shutdown_grace_seconds)
     # Only now stop listening: until here a late command was told to retry, not refused.
     for server in servers:
@@ -237,6 +239,17 @@ def _serve(services, args: argparse.Namespace) -> int:  # type: ignore[no-untype
         os._exit(0)
     log.info("stopped")
     return 0
+
+
+def _follow_incidents(services: Any) -> Any:
+    """Follow every host's container events for the [[alerts]] rules (none: nothing starts)."""
+    from bot.incidents.service import Incidents
+
+    outbox = getattr(getattr(services.scheduler, "runner", None), "outbox", None)
+    incidents = Incidents(services, wake=outbox.notify if outbox is not None else None)
+    services.incidents = incidents
+    incidents.start()
+    return incidents
 
 
 def _listening(host: str, port: int, flag: str, make: Callable[[], Any]) -> Any:

@@ -74,6 +74,19 @@ SLACK_API_ERRORS = Counter("dockops_slack_api_errors_total",
 AUDIT_FAILURES = Counter("dockops_audit_failures_total",
                          "Audit rows that could not be written (disk full, read-only, locked)",
                          registry=REGISTRY)
+# Incidents (bot/incidents): per configured host name (and rule), never per container.
+INCIDENT_EVENTS = Counter("dockops_incident_events_total",
+                          "Container events the incident followers handled", ["host"],
+                          registry=REGISTRY)
+INCIDENTS_OPENED = Counter("dockops_incidents_opened_total", "Incidents opened",
+                           ["host", "rule"], registry=REGISTRY)
+INCIDENT_POST_SECONDS = Histogram("dockops_incident_post_seconds",
+                                  "From an engine event to its incident message in Slack",
+                                  ["host"], registry=REGISTRY,
+                                  buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300))
+EVENT_STREAM_RECONNECTS = Counter("dockops_event_stream_reconnects_total",
+                                  "Engine event streams reopened after a failure", ["host"],
+                                  registry=REGISTRY)
 # dockops_build_info{version="0.2.0"} 1: which release each bot runs (bot/__init__.py).
 Info("dockops_build", "The dockops release running", registry=REGISTRY).info(
     {"version": __version__})

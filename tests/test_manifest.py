@@ -32,6 +32,7 @@ SCOPE_OF_METHOD: dict[str, str | None] = {
     "conversations.info": "channels:read",
     "auth.test": None,
     "apps.connections.open": None,
+    "views.publish": None,  # the App Home tab (app_home_opened needs no scope either)
 }
 # Downloading a file shared in Slack (its url_private) with the bot token needs files:read.
 FILE_DOWNLOAD = re.compile(r"url_private")
@@ -123,8 +124,21 @@ def test_socket_mode_manifest_has_no_urls_and_http_one_points_at_slack_events() 
     for data in (socket, http):
         data["features"]["slash_commands"][0].pop("url", None)
         data["settings"]["interactivity"].pop("request_url", None)
+        data["settings"]["event_subscriptions"].pop("request_url", None)
         data["settings"].pop("socket_mode_enabled")
     assert socket == http
+
+
+@pytest.mark.parametrize("path", MANIFESTS)
+def test_manifest_subscribes_exactly_to_the_events_the_bot_listens_to(path: str) -> None:
+    """The App Home tab is the only event: incidents come from the engine, not from Slack."""
+    data = manifest(path)
+    listened = set()
+    for source in bot_sources().values():
+        listened |= set(re.findall(r"app\.event\(\s*[\"']([a-z_]+)[\"']", source))
+    assert set(data["settings"]["event_subscriptions"]["bot_events"]) == listened
+    assert listened == {"app_home_opened"}
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
 
 
 def test_calls_slack_receives_from_a_running_bot_are_covered_by_the_manifest(

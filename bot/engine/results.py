@@ -5,6 +5,9 @@ Views read these; this module imports nothing from docker-py (tests/test_views_l
 
 from __future__ import annotations
 
+import contextlib
+import os
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,6 +28,13 @@ class ContainerRow:
     ports: tuple[str, ...]
     labels: dict[str, str] = field(default_factory=dict)
     size: str = ""
+    image_id: str = ""
+    names: tuple[str, ...] = ()  # every name, `/` stripped (links included)
+    size_rw: int | None = None  # with `ps -s` only
+    size_root_fs: int | None = None
+    mounts: tuple[str, ...] = ()  # volume name, or source path for binds
+    local_volumes: int = 0
+    networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class ImageRow:
     digest: str
     created: datetime
     size: int
+    containers: int = -1  # -1: the engine did not count
+    shared_size: int = -1
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,38 @@ class ProcessList:
 
 
 @dataclass(frozen=True)
+class Spool:
+    """Output written to a temporary file (a whole log), uploaded from disk in pieces.
+
+    The file is deleted once nothing holds this object any more (or at exit).
+    """
+
+    path: str
+    size: int
+
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _unlink_quietly, self.path)
+
+
+SPOOL_PREFIX = "dockops-log-"  # a Spool deletes only a file it could have made
+
+
+def _unlink_quietly(path: str) -> None:
+    if os.path.basename(path).startswith(SPOOL_PREFIX):
+        with contextlib.suppress(OSError, ValueError):
+            os.unlink(path)
+
+
+@dataclass(frozen=True)
 class LogText:
-    """A bounded piece of a container's log."""
+    """A bounded piece of a container's log; `whole` holds all of it when it was spooled."""
 
     container: str
     text: str
     lines: int
     truncated: bool = False
+    total_lines: int = 0  # lines in the whole log (with `whole`); 0 when only `text` was read
+    whole: Spool | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +152,49 @@ class DiskUsageRow:
 
 
 @dataclass(frozen=True)
+class VolumeUsage:
+    """A volume in `system df -v`: -1 where the engine did not measure."""
+
+    name: str
+    links: int
+    size: int
+
+
+@dataclass(frozen=True)
+class BuildCacheUsage:
+    """A build cache record in `system df -v`."""
+
+    id: str
+    type: str
+    size: int
+    created: datetime
+    last_used: datetime | None
+    usage_count: int
+    shared: bool
+    in_use: bool
+
+
+@dataclass(frozen=True)
+class DiskUsageReport:
+    """`system df -v`: the summary rows and what each row counts."""
+
+    rows: tuple[DiskUsageRow, ...]
+    images: tuple[ImageRow, ...]  # first tag of each image only, as the CLI
+    containers: tuple[ContainerRow, ...]
+    volumes: tuple[VolumeUsage, ...]
+    build_cache: tuple[BuildCacheUsage, ...]
+
+
+@dataclass(frozen=True)
+class VersionComponent:
+    """One part of the server in `docker version` (Engine, containerd, runc, docker-init)."""
+
+    name: str
+    version: str
+    details: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class VersionInfo:
     version: str
     api_version: str
@@ -126,6 +206,8 @@ class VersionInfo:
     git_commit: str
     built: str
     client_library: str
+    platform: str = ""
+    components: tuple[VersionComponent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +227,8 @@ class EngineInfo:
     storage_driver: str
     docker_root: str
     warnings: tuple[str, ...]
+    # The engine's whole `/info` answer (plain JSON), for the CLI's full `docker info` layout.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 # -- run, start -a, exec, multi-name verbs, previews (engine/lifecycle.py) ----------------------
@@ -196,6 +280,8 @@ class Target:
     image: str
     state: str
     status: str
+    auto_remove: bool = False  # `run --rm`: the engine removes it once it stops
+    stop_timeout: int | None = None  # `--stop-timeout`: what `stop` waits without -t
 
 
 @dataclass(frozen=True)
@@ -351,6 +437,10 @@ class PruneResult:
     removed: tuple[PruneImage, ...]
     failed: tuple[tuple[PruneImage, str], ...]
     untagged: tuple[str, ...]
+    # The engine's own count (its image prune's SpaceReclaimed): the sizes of the layers the
+    # removals deleted; -1 when not measured.
+    space_reclaimed: int = -1
+    deleted: tuple[str, ...] = ()  # every ID the engine said it deleted (images, parents, layers)
 
     @property
     def reclaimed_bytes(self) -> int:
@@ -371,3 +461,125 @@ class ImageTarget:
     def untag_only(self) -> bool:
         """Removing a name:tag of an image with other tags only untags it."""
         return len(self.tags) > 1 and self.typed in self.tags
+
+
+# -- networks, volumes, container/system prune (engine/networks.py, volumes.py, pruning.py) --
+
+@dataclass(frozen=True)
+class NetworkRow:
+    """One line of `network ls` (and what `network rm` / a prune would remove)."""
+
+    id: str
+    name: str
+    driver: str
+    scope: str
+    created: str = ""  # as the CLI prints CreatedAt: Go's time.String()
+    internal: bool = False
+    ipv6: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    containers: tuple[str, ...] = ()  # names of the containers attached (inspect only)
+
+
+@dataclass(frozen=True)
+class VolumeRow:
+    """One line of `volume ls`; `size` -1 when the engine did not measure it."""
+
+    name: str
+    driver: str
+    scope: str = "local"
+    mountpoint: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    size: int = -1
+    used_by: tuple[str, ...] = ()  # container names (for rm and prune previews)
+
+
+@dataclass(frozen=True)
+class PruneItem:
+    """One object a prune would remove: kind (container, network, volume, image), key, size."""
+
+    kind: str
+    key: str  # container/network/image ID, volume name: what the confirmation pins
+    label: str  # what the preview shows (a name, tags)
+    size: int = -1  # bytes the engine counts for it; -1 when it counts none (networks)
+
+
+@dataclass(frozen=True)
+class ObjectPrunePlan:
+    """What `container|volume|system prune` would remove. Nothing has been deleted."""
+
+    items: tuple[PruneItem, ...]
+    scope: tuple[str, ...]  # the CLI's WARNING lines: "all stopped containers", ...
+    build_cache: int = 0  # bytes of build cache the prune would consider
+    build_cache_entries: int = 0
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f"{i.kind}:{i.key}" for i in self.items)
+
+
+@dataclass(frozen=True)
+class ObjectPruneReport:
+    """The engine's own answer to the prune calls, in the CLI's order."""
+
+    deleted: tuple[tuple[str, tuple[str, ...]], ...]  # ("Containers", (ids...)), ...
+    space_reclaimed: int
+
+
+# -- stats, port, wait, diff, history, events (engine/runtime.py) ----------------------------
+
+@dataclass(frozen=True)
+class ContainerStats:
+    """One `docker stats` row, computed as docker/cli's stats_helpers.go does (memory without
+    the page cache); `valid` is False when the engine gave no sample (the CLI's `--`)."""
+
+    id: str
+    name: str
+    cpu_percent: float = 0.0
+    memory: float = 0.0
+    memory_limit: float = 0.0
+    memory_percent: float = 0.0
+    net_rx: float = 0.0
+    net_tx: float = 0.0
+    block_read: float = 0.0
+    block_write: float = 0.0
+    pids: int = 0
+    valid: bool = True
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """`docker wait` for one container: its exit code, or None when the deadline came first."""
+
+    name: str
+    exit_code: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One line of `docker diff`: kind is C (changed), A (added) or D (deleted)."""
+
+    kind: str
+    path: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One layer of `docker history`: ID is `<missing>` for layers built elsewhere."""
+
+    id: str
+    created: datetime | None
+    created_by: str
+    size: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """One engine event as `docker events` prints it."""
+
+    time_nano: int
+    type: str
+    action: str
+    actor_id: str
+    attributes: tuple[tuple[str, str], ...] = ()

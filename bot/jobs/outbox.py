@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics
+from bot.incidents import notices as incident_notices
 from bot.jobs import notices
 from bot.jobs.notices import NoticeData
 from bot.slack.governor import retry_after
@@ -37,6 +38,7 @@ from bot.store import outbox as rows
 from bot.store.outbox import Queued
 
 # The delivery edge: the only place in bot/jobs/ that knows how a notice looks in Slack.
+from bot.views.incidents import render as render_incident
 from bot.views.jobs import render as render_notice
 from bot.views.limits import fit
 from bot.views.message import Message
@@ -78,6 +80,9 @@ def slack_body(stored: dict[str, Any], render: Render = render_notice) -> tuple[
     A payload without a kind tag is passed through: it is Slack JSON (a row queued before
     notices were data, or a Message queued as is).
     """
+    if incident_notices.is_incident(stored):
+        message = fit(render_incident(incident_notices.decode(stored)))
+        return message.text, list(message.blocks)
     if not notices.is_notice(stored):
         return stored["text"], list(stored.get("blocks") or [])
     message = fit(render(notices.decode(stored)))
@@ -169,9 +174,18 @@ class Outbox:
             log.exception("cannot render notification %s", row.key)
             self._postpone(row, SLOW_BACKOFF, f"cannot render: {exc}")  # kept, never dropped
             return "later"
+        place = self._placement(row)
+        if place is None:  # waits for the message it threads under, or has nothing to update
+            return "later"
         try:
-            self.client.chat_postMessage(channel=row.channel, text=text, blocks=blocks or None,
-                                         unfurl_links=False)
+            if "ts" in place:
+                self.client.chat_update(channel=row.channel, ts=place["ts"], text=text,
+                                        blocks=blocks or None)
+                response = None
+            else:
+                response = self.client.chat_postMessage(
+                    channel=row.channel, text=text, blocks=blocks or None, unfurl_links=False,
+                    thread_ts=place.get("thread_ts"))
         except SlackApiError as exc:
             status = exc.response.status_code
             error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
@@ -189,8 +203,30 @@ class Outbox:
         except Exception as exc:  # network: URLError, timeouts, resets
             self._postpone(row, _backoff(row.attempts), f"network: {exc}")
             return "stop"
-        rows.remove(self.store, row.id)
+        posted = (str(response["channel"]), str(response["ts"])) \
+            if response is not None and row.payload.get("remember") else None
+        rows.remove(self.store, row.id, posted)
+        if row.payload.get("event_ns"):
+            metrics.INCIDENT_POST_SECONDS.labels(str(row.payload.get("host", ""))).observe(
+                max(0.0, time.time() - int(row.payload["event_ns"]) / 1e9))
         return "sent"
+
+    def _placement(self, row: Queued) -> dict[str, str] | None:
+        """Where a row goes: `{}` a new message, `{"thread_ts"}` a reply, `{"ts"}` an update
+        of a message delivered earlier under another key; None to wait (or dropped)."""
+        parent = row.payload.get("thread_of") or row.payload.get("update_of")
+        if not parent:
+            return {}
+        ts = rows.posted_ts(self.store, str(parent))
+        if ts:
+            return {"thread_ts": ts} if row.payload.get("thread_of") else {"ts": ts}
+        if rows.is_queued(self.store, str(parent)):
+            self._postpone(row, 1.0, f"waits for {parent}")
+            return None
+        if row.payload.get("update_of"):  # the message was never posted: nothing to update
+            rows.remove(self.store, row.id)
+            return None
+        return {}  # its message is gone: the reply stands on its own
 
     def _postpone(self, row: Queued, seconds: float, error: str) -> None:
         log.info("notification %s waits %.1fs: %s", row.key, seconds, error)

@@ -58,6 +58,7 @@ BUDGETS: Mapping[str, Budget] = {
     "usergroups.users.list": Budget(20, 3),  # Tier 2
     "users.info": Budget(100, 10),  # Tier 4
     "conversations.info": Budget(50, 5),  # Tier 3
+    "views.publish": Budget(100, 10),  # Tier 4: the App Home tab
 }
 
 POLL_SECONDS = 0.25  # how often a waiting answer looks again (a pause can be lengthened)

@@ -32,6 +32,18 @@ class OutboxTable(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
+class PostedTable(Base):
+    """Where a delivered message landed (its ts), for rows that asked to be remembered: later
+    rows reply in its thread (`thread_of`) or update it (`update_of`) by its outbox key."""
+
+    __tablename__ = "outbox_posted"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[float] = mapped_column(Float)
+
+
 @dataclass(frozen=True)
 class Queued:
     """One notification waiting: where it goes, what it says (as stored), how it fared."""
@@ -79,12 +91,28 @@ def lease_next(store: Store, lease_seconds: float) -> Queued | None:
         return _queued(row) if claimed == 1 else None
 
 
-def remove(store: Store, row_id: int) -> None:
-    """Slack has it: the row goes."""
+def remove(store: Store, row_id: int, posted: tuple[str, str] | None = None) -> None:
+    """Slack has it: the row goes; `posted` (channel, ts) is kept under its key, in the same
+    transaction, when later rows will reply to or update that message."""
     with store.session.begin() as session:
         row = session.get(OutboxTable, row_id)
         if row is not None:
+            if posted is not None:
+                session.merge(PostedTable(key=row.key, channel=posted[0], ts=posted[1],
+                                          posted_at=time.time()))
             session.delete(row)
+
+
+def posted_ts(store: Store, key: str) -> str | None:
+    """The ts of the message delivered under `key`, when it was remembered."""
+    with Session(store.engine) as session:
+        row = session.get(PostedTable, key)
+        return row.ts if row else None
+
+
+def is_queued(store: Store, key: str) -> bool:
+    with Session(store.engine) as session:
+        return session.scalar(select(OutboxTable.id).where(OutboxTable.key == key)) is not None
 
 
 def postpone(store: Store, row_id: int, seconds: float, error: str) -> None:

@@ -115,6 +115,17 @@ def chat_update(s: SlackStandIn, req: ApiRequest) -> dict[str, Any]:
     }
 
 
+@api("views.publish")
+def views_publish(s: SlackStandIn, req: ApiRequest) -> dict[str, Any]:
+    """Publish a user's App Home tab: the view's blocks are checked like a message's."""
+    user = _required(req.params, "user_id", "invalid_arguments")
+    view = _decode_json(req.params.get("view"))
+    if not isinstance(view, dict) or view.get("type") != "home":
+        raise SlackError("invalid_arguments")
+    s.check_outgoing_message(req.method, {"blocks": view.get("blocks") or []})
+    return {"ok": True, "view": {"id": f"V{user}", "type": "home", "user_id": user, **view}}
+
+
 @api("chat.delete")
 def chat_delete(s: SlackStandIn, req: ApiRequest) -> dict[str, Any]:
     """Delete a message."""

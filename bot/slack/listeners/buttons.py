@@ -12,7 +12,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.reply import Thread
+from bot.incidents.notices import INCIDENT_ACTIONS
+from bot.reply import Responder, Thread
+from bot.slack.incident_clicks import incident_thread
 from bot.slack.listeners.clicks import (
     actor_from,
     after_ack,
@@ -26,7 +28,8 @@ from bot.views.jobs import PULL_ACTION, RECREATE_ACTION, SNOOZE_ACTION
 from bot.views.lifecycle import STOP_FOLLOW_ACTION
 from bot.views.message import Message
 
-COMMAND_BUTTONS = (STOP_FOLLOW_ACTION, PULL_ACTION, RECREATE_ACTION, SNOOZE_ACTION)
+COMMAND_BUTTONS = (STOP_FOLLOW_ACTION, PULL_ACTION, RECREATE_ACTION, SNOOZE_ACTION,
+                   *INCIDENT_ACTIONS)
 # A Stop click answers the clicker alone: the follow's own last update says who stopped it.
 ANSWER_PRIVATELY = frozenset({STOP_FOLLOW_ACTION})
 
@@ -47,7 +50,9 @@ def _listener(runtime: Runtime, action_id: str) -> Callable[[Ack, dict[str, Any]
 def click(runtime: Runtime, body: dict[str, Any], action_id: str) -> None:
     actor = runtime.identify(actor_from(body))
     private = private_responder(runtime, body)
-    answer = private if action_id in ANSWER_PRIVATELY else InPlace(
+    thread = incident_thread(runtime.client, body) if action_id in INCIDENT_ACTIONS else None
+    answer: Responder = thread if thread is not None else \
+        private if action_id in ANSWER_PRIVATELY else InPlace(
         SlackResponder(runtime.client, body["response_url"], actor.channel_id,
                        ephemeral=is_ephemeral(body), replace_original=True),
         (body.get("message") or {}).get("blocks") or [])
