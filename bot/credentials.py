@@ -7,6 +7,7 @@ variable is picked up), never logged, and never part of a repr.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import docker.errors
 from bot.config import RegistryConfig, Settings, env_password
 from bot.errors import DockopsError
 from bot.refs import DOCKER_HUB, normalize_registry, registry_of
+from bot.registry.client import Login
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,16 @@ def configured_source(settings: Settings, registry: str) -> str:
     if in_auths or docker_config.get_credential_store(registry):
         return "the docker config.json on the bot's host"
     return ""
+
+
+def registry_login(settings: Settings) -> Callable[[str], Login | None]:
+    """What bot.registry's client asks for a registry's credentials (config, config.json and
+    its credential helpers, which run as `docker-credential-NAME get`); None: anonymous."""
+
+    def login(registry: str) -> Login | None:
+        found = resolve(settings, registry)
+        if found is None:
+            return None
+        return Login(found.username, found.password, identity_token=found.identity_token)
+
+    return login

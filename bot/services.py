@@ -17,6 +17,8 @@ class Services:
     hosts: Hosts
     store: Store
     scheduler: Any = None  # bot.jobs' scheduler when running (serve); None in the console
+    incidents: Any = None  # bot.incidents' followers when running (serve); None in the console
+    registry: Any = None  # bot.jobs.registry_checks' shared registry client, made on first use
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -25,6 +27,8 @@ class Services:
         return cls(settings=settings, hosts=hosts, store=Store(settings.data_dir))
 
     def close(self) -> None:
+        if self.registry is not None:
+            self.registry.close()
         self.hosts.close()
         self.store.close()
 

@@ -1,6 +1,7 @@
 """Real `docker-registry` (distribution v2) instances on 127.0.0.1 for push/pull/login tests.
 
-Fixtures: `registry` (no auth) and `auth_registry` (htpasswd), both session-scoped, and
+Fixtures: `registry` (no auth), `auth_registry` (htpasswd) and `token_registry` (`auth:
+token` with tests/token_issuer.py), all session-scoped, and
 `make_registry` for a private instance a test may stop without disturbing others.
 Each is a `RegistryRig`: `.host` ("127.0.0.1:PORT"), `.username/.password` (auth only),
 `.stop()`, `.start()` (same port and storage), `.requests()` (the parsed access log).
@@ -26,6 +27,8 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+
+from tests.token_issuer import ISSUER, SERVICE, TokenIssuer
 
 REGISTRY_BINARY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 START_TIMEOUT = 15.0
@@ -68,8 +71,10 @@ def htpasswd_line(username: str, password: str) -> str:
 class RegistryRig:
     """One `docker-registry serve` process with its own port, storage and access log."""
 
-    def __init__(self, root: Path, *, username: str | None = None, password: str | None = None) -> None:
+    def __init__(self, root: Path, *, username: str | None = None, password: str | None = None,
+                 token: TokenIssuer | None = None) -> None:
         self.root = root
+        self.token = token  # `auth: token` with this issuer (tests/token_issuer.py)
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.username = username
@@ -93,6 +98,9 @@ class RegistryRig:
             htpasswd = self.root / "htpasswd"
             htpasswd.write_text(htpasswd_line(self.username, self.password))
             auth = f"auth:\n  htpasswd:\n    realm: dockops-test\n    path: {htpasswd}\n"
+        if self.token is not None:
+            auth = (f"auth:\n  token:\n    realm: {self.token.realm}\n    service: {SERVICE}\n"
+                    f"    issuer: {ISSUER}\n    rootcertbundle: {self.token.cert_path}\n")
         (self.root / "data").mkdir(exist_ok=True)
         (self.root / "config.yml").write_text(
             "version: 0.1\n"
@@ -185,6 +193,23 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry
     """A registry with htpasswd auth (`.username`, `.password`), shared by the session."""
     yield from _rig(tmp_path_factory.mktemp("auth-registry"),
                     username="dockops", password=secrets.token_urlsafe(12))
+
+
+@pytest.fixture(scope="session")
+def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryRig]:
+    """A registry with `auth: token` (`.token` is its TokenIssuer: user `dockops` with
+    `.username/.password` may push; anonymous callers may pull), shared by the session."""
+    root = tmp_path_factory.mktemp("token-registry")
+    password = secrets.token_urlsafe(12)
+    issuer = TokenIssuer(root, {"dockops": password})
+    rig = RegistryRig(root, token=issuer)
+    rig.username, rig.password = "dockops", password
+    rig.start()
+    try:
+        yield rig
+    finally:
+        rig.stop()
+        issuer.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@ containers that watch it. Pulling is `bot.engine.registry.pull`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import docker.errors
 
@@ -20,6 +22,9 @@ class LocalImage:
     ref: str
     id: str  # "" when the tag is not on this engine
     digest: str  # "" when it never came from (or went to) a registry
+    size: int = 0
+    os: str = "linux"
+    arch: str = "amd64"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,8 @@ class Watcher:
 
 @engine_call
 def registry_digest(engine: Engine, ref: str, auth: dict[str, str] | None = None) -> str:
-    """The digest the registry serves for `ref` now: a manifest request through the engine.
+    """The digest the registry serves for `ref` now: a manifest request through the engine
+    (the fallback of bot.registry's direct HEAD: four round trips, one of them a GET).
 
     `GET /distribution/REF/json` makes the engine ask the registry for the manifest
     (HEAD/GET) and nothing else: no layer is downloaded and the local tag does not move.
@@ -56,7 +62,32 @@ def local_image(engine: Engine, ref: str) -> LocalImage:
         raw = engine.api.inspect_image(ref)
     except docker.errors.ImageNotFound:
         return LocalImage(ref, "", "")
-    return LocalImage(ref, raw["Id"], refs.repo_digest(raw.get("RepoDigests") or (), ref))
+    return LocalImage(ref, raw["Id"], refs.repo_digest(raw.get("RepoDigests") or (), ref),
+                      int(raw.get("Size") or 0), raw.get("Os") or "linux",
+                      raw.get("Architecture") or "amd64")
+
+
+@engine_call
+def local_images(engine: Engine, wanted: Iterable[str]) -> dict[str, LocalImage]:
+    """The local images behind many references in one list call (no inspect per image)."""
+    found = {ref: LocalImage(ref, "", "") for ref in wanted}
+    for row in engine.api.images():
+        for tag in row.get("RepoTags") or ():
+            try:
+                ref = refs.normalize(tag)
+            except refs.InvalidReference:
+                continue  # <none>:<none>
+            if ref in found:
+                found[ref] = LocalImage(ref, row["Id"], refs.repo_digest(
+                    row.get("RepoDigests") or (), ref), int(row.get("Size") or 0))
+    return found
+
+
+@engine_call
+def registry_config(engine: Engine) -> dict[str, Any]:
+    """The daemon's registry settings (`info`'s RegistryConfig): which registries it calls
+    insecure, so dockops reaches them as the engine does."""
+    return engine.api.info().get("RegistryConfig") or {}
 
 
 @engine_call

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.errors import UsageError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles
+from bot.jobs import registry_checks
 from bot.jobs.cron import next_runs
 from bot.jobs.outbox import Outbox
 from bot.jobs.runner import JobRunner
@@ -56,7 +57,7 @@ def list_jobs(ctx: Context) -> Message:
     note = "" if here else (scheduler.refusal if scheduler is not None and scheduler.refusal else
                             "The scheduler runs in `dockops serve`, not here: next runs are "
                             "computed from the schedules.")
-    return views.job_list(rows, note)
+    return views.job_list(rows, note, registry_checks.quota_lines(services))
 
 
 @handles("jobs run")

@@ -99,6 +99,13 @@ def mark_seen(session: Session, job: str, image: str, marker: str) -> None:
     session.merge(SeenDigestTable(job=job, image=image, digest=marker))
 
 
+def images_seen(store: Store, job: str, marker: str) -> set[str]:
+    """The images holding a marker (one query: a run forgets only markers that exist)."""
+    with Session(store.engine) as session:
+        return set(session.scalars(select(SeenDigestTable.image).where(
+            SeenDigestTable.job == job, SeenDigestTable.digest == marker)))
+
+
 def forget_seen(session: Session, job: str, image: str, marker: str) -> None:
     """Drop a marker, so the next failure (or digest) is announced again."""
     row = session.get(SeenDigestTable, (job, image, marker))
