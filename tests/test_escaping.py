@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.commands import TABLE, parse
 from bot.engine import results as r
+from bot.engine.rmi import RmiPlan
 from bot.errors import DockopsError, EngineError, NoSuchContainer, RefusedError, UsageError
 from bot.jobs import notices as n
 from bot.mrkdwn import Mrkdwn, cut, cut_end, escape, md, unescape, user_mention
@@ -35,10 +36,13 @@ from bot.views import (
     images,
     jobs,
     lifecycle,
+    networks,
     problems,
+    prunes,
     registry,
     remove,
     system,
+    volumes,
 )
 from bot.views.limits import MAX_FALLBACK_TEXT, clip_mrkdwn, fit
 from bot.views.message import Attachment, Message
@@ -122,6 +126,14 @@ VIEWS: dict[str, st.SearchStrategy[Message]] = {
     "ps": st.builds(containers.ps, st.lists(B(r.ContainerRow), max_size=3), all=st.booleans(),
                     quiet=st.booleans(), host=hostile),
     "logs": st.builds(containers.logs, B(r.LogText), tail=st.sampled_from(["all", "5"])),
+    "logs (whole log attached)": st.builds(containers.logs, st.builds(
+        r.LogText, hostile, hostile, st.integers(0, 5), st.booleans(), st.integers(6, 10**6),
+        st.just(r.Spool("/nonexistent/dockops-log-x.log", 10))), tail=st.just("all")),
+    "run pulling": st.builds(lifecycle.run_pulling, hostile,
+                             st.one_of(st.none(), B(r.LayerProgress)), missing=st.booleans()),
+    "run pulled": st.builds(lifecycle.run_pulled, B(r.PullResult), missing=st.booleans()),
+    "run pull failed": st.builds(lifecycle.run_pull_failed, hostile, _errors(),
+                                 missing=st.booleans()),
     "inspect": st.builds(containers.inspect, B(r.ContainerDetails)),
     "inspect --raw": st.builds(containers.raw_json, hostile, hostile),
     "inspect --format": st.builds(containers.formatted, hostile, hostile),
@@ -157,9 +169,11 @@ VIEWS: dict[str, st.SearchStrategy[Message]] = {
     "rm preview": st.builds(remove.rm_preview, st.lists(B(r.Target), max_size=3),
                             force=st.booleans(), volumes=st.booleans()),
     "kill preview": st.builds(remove.signal_preview, st.just("kill"),
-                              st.lists(B(r.Target), max_size=3), hostile),
-    "rmi preview": st.builds(remove.rmi_preview, st.lists(B(r.ImageTarget), max_size=3),
-                             force=st.booleans()),
+                              st.lists(B(r.Target), max_size=3), hostile,
+                              signal=st.one_of(st.none(), hostile)),
+    "rmi preview": st.builds(remove.rmi_preview, st.lists(st.builds(
+        RmiPlan, B(r.ImageTarget), st.sampled_from(["untag", "delete", "untag-keep"])),
+        max_size=3), force=st.booleans(), no_prune=st.booleans()),
     "rmi": st.builds(remove.rmi_result, st.lists(st.tuples(
         hostile, st.lists(hostile, max_size=2), st.lists(hostile, max_size=2), hostile),
         max_size=3)),
@@ -181,7 +195,8 @@ VIEWS: dict[str, st.SearchStrategy[Message]] = {
     "logout": st.builds(registry.logged_out, hostile, st.booleans(), hostile),
     "notice": st.one_of(*(st.builds(jobs.render, B(kind)) for kind in (
         n.UpdateAvailable, n.Pulled, n.Recreated, n.PullFailed, n.CheckFailed, n.HostFailed,
-        n.UpdateSummary, n.PruneDryRun, n.PruneReport, n.JobFailed))),
+        n.UpdateSummary, n.PruneDryRun, n.PruneReport, n.JobFailed, n.UpdateApplied,
+        n.UpdatesPending))),
     "jobs": st.builds(jobs.job_list, st.lists(st.tuples(*[hostile] * 6), max_size=3), hostile),
     "jobs history": st.builds(jobs.history, hostile, st.lists(B(JobRun), max_size=3)),
     "jobs run": st.builds(jobs.run_queued, hostile, st.sampled_from([CHANNEL, "<!here>"]),
@@ -204,6 +219,22 @@ VIEWS: dict[str, st.SearchStrategy[Message]] = {
     "audit": st.builds(audit.trail, st.lists(B(AuditRow), max_size=3), user_id=hostile,
                        limit=st.just(20)),
 }
+VIEWS.update({
+    "network ls": st.builds(networks.network_ls, st.lists(B(r.NetworkRow), max_size=3),
+                            quiet=st.booleans(), no_trunc=st.booleans(),
+                            template=st.sampled_from([None, "table {{.Name}}\\t{{.Labels}}"])),
+    "network rm preview": st.builds(networks.network_rm_preview,
+                                    st.lists(B(r.NetworkRow), max_size=3)),
+    "network rm": st.builds(networks.removed, hostile,
+                            st.lists(st.tuples(hostile, hostile), max_size=3)),
+    "volume ls": st.builds(volumes.volume_ls, st.lists(B(r.VolumeRow), max_size=3),
+                           quiet=st.booleans(),
+                           template=st.sampled_from([None, "{{.Name}} {{.Labels}}"])),
+    "volume rm preview": st.builds(volumes.volume_rm_preview,
+                                   st.lists(B(r.VolumeRow), max_size=3), force=st.booleans()),
+    "object prune preview": st.builds(prunes.prune_preview, hostile, B(r.ObjectPrunePlan)),
+    "object prune": st.builds(prunes.prune_report, hostile, B(r.ObjectPruneReport)),
+})
 if hasattr(containers, "top") and hasattr(r, "ProcessList"):  # `top` is being added
     VIEWS["top"] = st.builds(
         lambda name, rows: containers.top(r.ProcessList(name, ("PID", "CMD"), tuple(rows))),

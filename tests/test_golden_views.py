@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from bot import units
 from bot.commands import TABLE, parse
 from bot.config import parse_file
+from bot.engine import rmi
 from bot.engine.results import (
     ContainerDetails,
     ContainerRow,
@@ -29,6 +31,7 @@ from bot.engine.results import (
     Target,
 )
 from bot.errors import NoSuchContainer, RefusedError
+from bot.jobs.notices import UpdateApplied
 from bot.policy import Actor, authorize
 from bot.views import confirm, containers, help, images, jobs, lifecycle, problems, remove
 from bot.views import format as view_format
@@ -52,6 +55,7 @@ class _Frozen(datetime):
 @pytest.fixture(autouse=True)
 def frozen_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(view_format, "datetime", _Frozen)
+    monkeypatch.setattr(units, "datetime", _Frozen)  # ages are bot.units.ago's
 
 
 def _ago(**delta: float) -> datetime:
@@ -87,7 +91,9 @@ def _inspect() -> Message:
         restart_policy="unless-stopped", health="healthy", ports=("0.0.0.0:8080->80/tcp",),
         mounts=("volume web-data -> /usr/share/nginx/html",), networks=("bridge 172.17.0.2",),
         labels={"com.example.team": "web"}, env=("PATH=/usr/sbin:/usr/bin", "API_TOKEN=********"),
-        raw={})
+        raw={"Path": "nginx", "Args": ["-g", "daemon off;"], "NetworkSettings": {"Ports": {
+            "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"},
+                       {"HostIp": "::", "HostPort": "8080"}]}}})
     return containers.inspect(details)
 
 
@@ -115,7 +121,7 @@ def _confirmation() -> Message:
 def _rmi_preview() -> Message:
     target = ImageTarget("nginx:1.27", "sha256:" + "ab12" * 16, ("nginx:1.27", "nginx:latest"),
                          192_000_000, (("web", "running"),))
-    return remove.rmi_preview([target], force=False)
+    return remove.rmi_preview([rmi.plan(target, force=False)], force=False)
 
 
 def _update_notice() -> Message:
@@ -123,6 +129,14 @@ def _update_notice() -> Message:
         "nightly-updates", "local", "nginx:1.27", "sha256:" + "11" * 32, "sha256:" + "22" * 32,
         ["web", "web-canary"], jobs.NoticeButtons(pull="tok-pull", recreate="tok-recreate",
                                                   snooze="tok-snooze"))
+
+
+def _update_applied() -> Message:
+    """The update notice once its container runs the new digest (issue 15: applied)."""
+    return jobs.render(UpdateApplied("nightly-updates", "local", "nginx:1.27",
+                                     "sha256:" + "11" * 32, "sha256:" + "22" * 32, ("web",),
+                                     "nightly-updates:local/nginx:1.27:x:notify", "U0ALICE",
+                                     "recreate"))
 
 
 def _prune_images() -> tuple[PruneImage, ...]:
@@ -137,7 +151,8 @@ def _prune_report() -> Message:
                      all=True, until=timedelta(days=7), labels=(), keep=("nginx:*",))
     failed = ((PruneImage("sha256:" + "9f9f" * 16, ("db:15",), 300_000_000, _ago(days=30)),
                "The image is in use by container 1a2b3c4d5e6f: remove that container first."),)
-    return remove.prune_result(PruneResult(removed, failed, ("app:old",)), plan)
+    deleted = ("sha256:" + "ef56" * 16, "sha256:" + "0a1b" * 16, "sha256:" + "c0de" * 16)
+    return remove.prune_result(PruneResult(removed, failed, ("app:old",), 11, deleted), plan)
 
 
 def _follow() -> Message:
@@ -151,10 +166,32 @@ def _help() -> Message:
     return help.command_help(TABLE["rm"])
 
 
+def _network_ls() -> Message:
+    from bot.engine.results import NetworkRow
+    from bot.views import networks
+    return networks.network_ls([NetworkRow("589bc4a50b98" + "0" * 52, "bridge", "bridge", "local"),
+                                NetworkRow("4eb8e05ef9ce" + "1" * 52, "back-2", "bridge", "local"),
+                                NetworkRow("d25c1aa7f4ca" + "2" * 52, "host", "host", "local")])
+
+
+def _system_prune_preview() -> Message:
+    from bot.engine.results import ObjectPrunePlan, PruneItem
+    from bot.views import prunes
+    plan = ObjectPrunePlan(
+        (PruneItem("container", "37c7dd647064" + "a" * 52, "migrate", 11),
+         PruneItem("network", "4eb8e05ef9ce" + "b" * 52, "old_back"),
+         PruneItem("image", "sha256:" + "ef56" * 16, "<none>", 1_990_000)),
+        ("all stopped containers", "all networks not used by at least one container",
+         "all dangling images", "unused build cache"))
+    return prunes.prune_preview("system prune", plan)
+
+
 MESSAGES: dict[str, Callable[[], Message]] = {
+    "network_ls": _network_ls, "system_prune_preview": _system_prune_preview,
     "ps": _ps, "images": _images, "inspect": _inspect, "error_no_such_container": _error,
     "refusal": _refusal, "confirm_rm": _confirmation, "rmi_preview": _rmi_preview,
     "update_notice": _update_notice, "prune_report": _prune_report, "follow": _follow,
+    "update_applied": _update_applied,
     "help_rm": _help,
 }
 

@@ -38,6 +38,19 @@ EVERY_KIND: list[n.NoticeData] = [
                   (n.RefusedImage("db:15", "in use by container 1a2b3c4d5e6f"),), 1,
                   900_000_000, 894_700_000),
     n.JobFailed("nightly", "dockops hit an internal error (reference `ab12cd34`).", "See the log."),
+    n.UpdateAvailable("updates", "local", "nginx:1.27", OLD, NEW, ("web",), BUTTONS,
+                      n.UpdateDetails("2026-11-28T09:30:00Z", "linux/amd64", 60_000_000,
+                                      58_000_000, "1.27.3", "abc123", "https://x.example/src",
+                                      "https://x.example/src")),
+    n.TagAvailable("updates", "local", "nginx", "1.25.3", "1.25.4", ("web",),
+                   n.NoticeButtons(pull="tok-pull", recreate="tok-recreate", snooze="")),
+    n.UpdateApplied("updates", "local", "nginx:1.27", OLD, NEW, ("web",), "updates:k:notify",
+                    "U0ALICE", "recreate"),
+    n.UpdateApplied("updates", "local", "nginx:1.27", OLD, NEW, ("web",), "updates:k:notify"),
+    n.UpdatesPending("updates", "weekly", (
+        n.PendingUpdate("local", "nginx:1.27", NEW, ("web",), 1_764_000_000.0),)),
+    n.Recreated("updates", "local", "nginx:1.27", OLD, NEW, (n.RecreatedContainer("web", ok=True),),
+                (n.CleanedImage(OLD, True), n.CleanedImage(NEW, False, "it is still tagged a:1"))),
 ]
 
 

@@ -84,10 +84,45 @@ DELIVERIES = """
 CREATE TABLE deliveries ("key" VARCHAR(128) NOT NULL, expires_at FLOAT NOT NULL, PRIMARY KEY ("key"));
 CREATE INDEX ix_deliveries_expires_at ON deliveries (expires_at);
 """
+INCIDENTS = """
+CREATE TABLE incidents (id INTEGER NOT NULL, rule VARCHAR(64) NOT NULL, host VARCHAR(64) NOT NULL,
+  container_id VARCHAR(64) NOT NULL, container VARCHAR(255) NOT NULL, channel VARCHAR(64) NOT NULL,
+  kind VARCHAR(32) NOT NULL, state VARCHAR(16) NOT NULL, opened_at FLOAT NOT NULL,
+  last_event_at FLOAT NOT NULL, closed_at FLOAT NOT NULL, count INTEGER NOT NULL,
+  restarts INTEGER NOT NULL, running_since FLOAT NOT NULL, closed_by VARCHAR(64) NOT NULL,
+  facts TEXT NOT NULL, PRIMARY KEY (id));
+CREATE INDEX ix_incidents_rule ON incidents (rule);
+CREATE INDEX ix_incidents_state ON incidents (state);
+CREATE INDEX ix_incidents_container_id ON incidents (container_id);
+CREATE TABLE event_cursors (host VARCHAR(64) NOT NULL, since_ns BIGINT NOT NULL,
+  seen TEXT NOT NULL, updated_at FLOAT NOT NULL, PRIMARY KEY (host));
+CREATE TABLE alert_mutes (rule VARCHAR(64) NOT NULL, container VARCHAR(255) NOT NULL,
+  until FLOAT NOT NULL, "by" VARCHAR(64) NOT NULL, PRIMARY KEY (rule, container));
+CREATE TABLE previous_images (host VARCHAR(64) NOT NULL, container VARCHAR(255) NOT NULL,
+  image_id VARCHAR(128) NOT NULL, image VARCHAR(512) NOT NULL, recorded_at FLOAT NOT NULL,
+  PRIMARY KEY (host, container));
+CREATE TABLE outbox_posted ("key" VARCHAR(512) NOT NULL, channel VARCHAR(64) NOT NULL,
+  ts VARCHAR(32) NOT NULL, posted_at FLOAT NOT NULL, PRIMARY KEY ("key"));
+INSERT INTO incidents VALUES (1, 'prod-crashes', 'local', 'abc', 'web', 'C0OPS', 'die', 'open',
+  1000.0, 1000.0, 0.0, 1, 0, 0.0, '', '{}');
+"""
+UPDATE_POLICY = """
+CREATE TABLE update_notices (job VARCHAR(64) NOT NULL, image VARCHAR(512) NOT NULL,
+  digest VARCHAR(128) NOT NULL, notice_key VARCHAR(512) NOT NULL, channel VARCHAR(64) NOT NULL,
+  payload TEXT NOT NULL, told_at FLOAT NOT NULL, state VARCHAR(16) NOT NULL,
+  applied_at FLOAT NOT NULL, applied_by VARCHAR(64) NOT NULL, applied_how VARCHAR(64) NOT NULL,
+  PRIMARY KEY (job, image, digest));
+CREATE INDEX ix_update_notices_state ON update_notices (state);
+CREATE TABLE update_reminders (job VARCHAR(64) NOT NULL, last_at FLOAT NOT NULL,
+  PRIMARY KEY (job));
+INSERT INTO update_notices VALUES ('updates', 'local/nginx:latest', 'sha256:def', 'k', 'C0OPS',
+  '{}', 1000.0, 'pending', 0.0, '', '');
+"""
 # Each pre-Alembic schema, oldest first, and the revision it is recognised as.
 HISTORY = [("0001_baseline", V010 + V010_ROWS), ("0002_confirmations_pinned", PINNED),
            ("0003_replay_keys", REPLAY_KEYS), ("0004_buttons", BUTTONS),
-           ("0005_deliveries", DELIVERIES)]
+           ("0005_deliveries", DELIVERIES), ("0006_incidents", INCIDENTS),
+           ("0007_update_policy", UPDATE_POLICY)]
 
 
 def old_store(data: Path, revision: str) -> Path:

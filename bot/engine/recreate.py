@@ -2,7 +2,9 @@
 
 The new container gets the old one's name, env, ports, mounts, labels, networks and
 restart policy. Settings the old *image* supplied (its CMD, ENV, labels...) are left
-to the new image, as `docker compose up` does; what the user set is kept.
+to the new image, as `docker compose up` does; what the user set is kept. A container Compose
+made stays Compose's (bot/engine/compose.py): same labels, name, networks and aliases, and a
+config hash that makes `docker-compose up -d` see it as current.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import docker.errors
 
+from bot.engine import compose
 from bot.engine.client import Engine
 from bot.engine.translate import engine_call, translate
 from bot.errors import DockopsError
@@ -37,6 +40,7 @@ class RecreateResult:
     reason: str = ""
     log_tail: str = ""
     started: bool = True
+    note: str = ""  # what the user should know although it worked (Compose will recreate it)
 
 
 def create_config(old: dict[str, Any], old_image: dict[str, Any], ref: str) -> dict[str, Any]:
@@ -166,6 +170,10 @@ def recreate(engine: Engine, container: str, ref: str, *, timeout: float = 60.0,
     old_image = engine.api.inspect_image(old["Image"])
     new_image_id = engine.api.inspect_image(ref)["Id"]
     config = create_config(old, old_image, ref)
+    note = ""
+    if compose.is_compose(config.get("Labels") or {}):
+        relabelled = compose.relabel(engine, config["Labels"], ref, new_image_id)
+        config["Labels"], note = relabelled.labels, relabelled.note
     was_running = bool((old.get("State") or {}).get("Running"))
     parked = f"{name}-dockops-old-{int(time.time())}"
     if was_running:
@@ -184,7 +192,8 @@ def recreate(engine: Engine, container: str, ref: str, *, timeout: float = 60.0,
         reason = f"the engine refused it: {translate(engine.display_url, exc).message}"
     if not reason:
         engine.api.remove_container(old["Id"], v=False)
-        return RecreateResult(name, old["Image"], new_image_id, ok=True, started=was_running)
+        return RecreateResult(name, old["Image"], new_image_id, ok=True, started=was_running,
+                              note=note)
     tail = _tail(engine, new_id) if new_id else ""
     if new_id:
         _remove_quietly(engine, new_id)
@@ -193,3 +202,38 @@ def recreate(engine: Engine, container: str, ref: str, *, timeout: float = 60.0,
         engine.api.start(old["Id"])
     return RecreateResult(name, old["Image"], new_image_id, ok=False, rolled_back=True,
                           reason=reason, log_tail=tail, started=was_running)
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    """What happened to the image a recreate replaced: removed, or why it stays."""
+
+    image_id: str
+    removed: bool
+    reason: str = ""  # why it stays: still tagged, still used, or the engine's sentence
+
+
+@engine_call
+def remove_superseded(engine: Engine, image_id: str) -> CleanupResult:
+    """Remove an image nothing uses or names any more; never forced."""
+    try:
+        image = engine.api.inspect_image(image_id)
+    except docker.errors.ImageNotFound:
+        return CleanupResult(image_id, removed=False, reason="it is already gone")
+    tags = [tag for tag in image.get("RepoTags") or () if tag != "<none>:<none>"]
+    if tags:
+        return CleanupResult(image_id, removed=False,
+                             reason=f"it is still tagged {', '.join(sorted(tags)[:3])}")
+    users = [(row.get("Names") or ["/?"])[0].lstrip("/")
+             for row in engine.api.containers(all=True) if row.get("ImageID") == image["Id"]]
+    if users:
+        return CleanupResult(image_id, removed=False,
+                             reason=f"container {', '.join(sorted(users)[:3])} still uses it")
+    try:
+        engine.api.remove_image(image["Id"], force=False, noprune=False)
+    except docker.errors.ImageNotFound:
+        return CleanupResult(image_id, removed=False, reason="it is already gone")
+    except docker.errors.APIError as exc:
+        return CleanupResult(image_id, removed=False,
+                             reason=translate(engine.display_url, exc).message)
+    return CleanupResult(image_id, removed=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, get_args, get_origin, get_type_hints
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 # The update notice's buttons. A button's token names a stored command (bot/store/buttons.py);
 # the action ID says which listener takes the click.
@@ -30,6 +31,20 @@ class NoticeButtons:
 # -- the update job ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class UpdateDetails:
+    """What the new digest is, from its manifest and config (never its layers)."""
+
+    created: str  # RFC 3339; "" when the config has none
+    platform: str
+    size: int  # its layers, as the registry stores them
+    local_size: int  # the image the tag names here now
+    version: str = ""  # org.opencontainers.image.version
+    revision: str = ""
+    source: str = ""
+    link: str = ""  # an http(s) source or release page (shown, never fetched)
+
+
+@dataclass(frozen=True)
 class UpdateAvailable:
     """The registry has a new image under a watched tag (found without pulling)."""
 
@@ -38,6 +53,20 @@ class UpdateAvailable:
     ref: str
     old: str  # the running digest
     new: str  # the registry's digest
+    containers: tuple[str, ...]
+    buttons: NoticeButtons
+    details: UpdateDetails | None = None
+
+
+@dataclass(frozen=True)
+class TagAvailable:
+    """A newer version tag of a watched image exists (`app 1.25.3 -> 1.25.4 available`)."""
+
+    job: str
+    host: str
+    repository: str
+    current: str  # the watched tag
+    tag: str  # the newer one
     containers: tuple[str, ...]
     buttons: NoticeButtons
 
@@ -64,6 +93,7 @@ class RecreatedContainer:
     reason: str = ""
     log_tail: str = ""
     started: bool = True
+    note: str = ""  # worked, but something to know (Compose will recreate it once more)
 
 
 @dataclass(frozen=True)
@@ -76,10 +106,59 @@ class Recreated:
     old: str
     new: str
     results: tuple[RecreatedContainer, ...]
+    cleanup: tuple[CleanedImage, ...] = ()  # `cleanup = true`: the images it replaced
 
     @property
     def ok(self) -> bool:
         return all(result.ok for result in self.results)
+
+
+@dataclass(frozen=True)
+class CleanedImage:
+    """An image a recreate superseded: removed (`cleanup = true`), or why it stays."""
+
+    image_id: str
+    removed: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateApplied:
+    """An update notice's containers now run its new digest: the notice is edited to say so.
+
+    `by` is the Slack user whose recreate/pull/run did it ('' : updated outside dockops),
+    `how` that command. `notice_key` is the outbox key the notice was delivered under.
+    """
+
+    job: str
+    host: str
+    ref: str
+    old: str
+    new: str
+    containers: tuple[str, ...]
+    notice_key: str
+    by: str = ""
+    how: str = ""
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    """One update told earlier and still not applied."""
+
+    host: str
+    ref: str
+    new: str
+    containers: tuple[str, ...]
+    told_at: float  # unix seconds
+
+
+@dataclass(frozen=True)
+class UpdatesPending:
+    """`remind = "daily"|"weekly"`: one summary of the updates still pending."""
+
+    job: str
+    remind: str
+    updates: tuple[PendingUpdate, ...]
 
 
 @dataclass(frozen=True)
@@ -184,7 +263,8 @@ class JobFailed:
 
 
 NoticeData = (UpdateAvailable | Pulled | Recreated | PullFailed | CheckFailed | HostFailed
-              | UpdateSummary | PruneDryRun | PruneReport | JobFailed)
+              | UpdateSummary | PruneDryRun | PruneReport | JobFailed | TagAvailable
+              | UpdateApplied | UpdatesPending)
 
 # The kind tag stored with each notice. Renaming a class is fine; renaming a tag strands
 # the rows queued under the old one.
@@ -199,6 +279,9 @@ KINDS: dict[str, type] = {
     "prune-dry-run": PruneDryRun,
     "prune-report": PruneReport,
     "job-failed": JobFailed,
+    "tag-available": TagAvailable,
+    "update-applied": UpdateApplied,
+    "updates-pending": UpdatesPending,
 }
 _TAGS = {cls: kind for kind, cls in KINDS.items()}
 
@@ -208,8 +291,14 @@ class UnknownNotice(ValueError):
 
 
 def encode(notice: NoticeData) -> dict[str, Any]:
-    """The notice as JSON-ready data: `{"kind": tag, "notice": fields}`."""
-    return {"kind": _TAGS[type(notice)], "notice": dataclasses.asdict(notice)}
+    """The notice as JSON-ready data: `{"kind": tag, "notice": fields}`, plus where it goes
+    (bot/jobs/outbox.py): an update notice is remembered, its "applied" edit updates it."""
+    payload: dict[str, Any] = {"kind": _TAGS[type(notice)], "notice": dataclasses.asdict(notice)}
+    if isinstance(notice, UpdateAvailable):
+        payload["remember"] = True
+    elif isinstance(notice, UpdateApplied):
+        payload["update_of"] = notice.notice_key
+    return payload
 
 
 def is_notice(payload: dict[str, Any]) -> bool:
@@ -236,6 +325,10 @@ def _build(kind: Any, value: Any) -> Any:
         # Fields a newer version added and this one lacks are ignored; missing ones fail.
         return kind(**{f.name: _build(hints[f.name], value[f.name])
                        for f in dataclasses.fields(kind) if f.name in value})
+    if get_origin(kind) in (Union, UnionType):  # `X | None`: None, or an X
+        if value is None:
+            return None
+        return _build(next(arg for arg in get_args(kind) if arg is not type(None)), value)
     if get_origin(kind) is tuple:
         args = get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:

@@ -3,9 +3,7 @@ or recreate, as the job's `action` says. Detection asks only for manifests (no p
 
 from __future__ import annotations
 
-import random
 import shlex
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,13 +17,16 @@ from bot.engine.recreate import RecreateResult, recreate
 from bot.engine.updates import LocalImage, Watcher
 from bot.errors import DockopsError
 from bot.jobs import notices as n
+from bot.jobs import policy
+from bot.jobs import registry_checks as rc
+from bot.jobs import services as service_checks
 from bot.jobs.report import JobContext, JobReport, Notice
 from bot.refs import InvalidReference, is_image_id, normalize, registry_of
-from bot.services import Services
 from bot.store import Buttons
 from bot.store import jobs as records
 
 CHECK_FAILED = "check-failed"
+TAGS_FAILED = "tags-failed"
 NOTICE_BUTTON_SECONDS = 7 * 24 * 3600  # a notice's buttons work for a week
 HOST_FAILED = "host-failed"
 
@@ -40,6 +41,7 @@ class ImageCheck:
     remote: str  # the registry's digest; '' when the check failed
     error: str
     watchers: tuple[Watcher, ...]
+    via: str = rc.VIA_REGISTRY  # registry (a HEAD) | engine (the fallback) | skipped (quota)
 
     @property
     def changed(self) -> bool:
@@ -85,23 +87,6 @@ def _watched_ref(watcher: Watcher) -> str:
         return ""
 
 
-def check_image(engine: Engine, services: Services, host: str, ref: str,
-                watchers: list[Watcher], jitter: float) -> ImageCheck:
-    """Ask the registry for `ref`'s digest (after a random pause) and compare it with ours."""
-    if jitter > 0:
-        time.sleep(random.uniform(0, jitter))  # spread checks so registries see no burst
-    local = LocalImage(ref, "", "")
-    try:
-        local = engine_updates.local_image(engine, ref)
-        remote = engine_updates.registry_digest(
-            engine, ref, credentials.auth_config(services.settings, ref))
-    except DockopsError as exc:
-        error = exc.message.rstrip()
-        error += "" if error.endswith((".", "!", "?")) else "."
-        return ImageCheck(host, ref, local, "", error + _hint(error, ref), tuple(watchers))
-    return ImageCheck(host, ref, local, remote, "", tuple(watchers))
-
-
 def _hint(error: str, ref: str) -> str:
     """The fix for the registry failures people meet: credentials, or a registry down."""
     lowered = error.lower()
@@ -115,19 +100,29 @@ def _hint(error: str, ref: str) -> str:
     return ""
 
 
-def check_host(ctx: JobContext, host: str) -> list[ImageCheck]:
-    """Every watched image on one host, checked with bounded concurrency."""
+def plan_host(ctx: JobContext, host: str) -> rc.HostPlan:
+    """What one host watches: one container list and one image list."""
     job = ctx.update_job
     engine = ctx.services.hosts.get(host)
     containers = engine_updates.watchers(engine)
     refs = targets(job, containers, {})
-    locals_ = {ref: engine_updates.local_image(engine, ref) for ref in refs}
+    locals_ = engine_updates.local_images(engine, refs)
     refs = targets(job, containers, locals_)
-    jitter = job.jitter.total_seconds()
-    with ThreadPoolExecutor(max_workers=job.concurrency, thread_name_prefix="update-check") as pool:
-        futures = [pool.submit(check_image, engine, ctx.services, host, ref, users, jitter)
-                   for ref, users in sorted(refs.items())]
-        return [future.result() for future in futures]
+    return rc.HostPlan(host, engine, refs, locals_)
+
+
+def check_hosts(ctx: JobContext, plans: list[rc.HostPlan]) -> list[ImageCheck]:
+    """Every watched image of every host; each unique reference asked once (bot.registry)."""
+    remotes = rc.check_all(rc.shared(ctx.services), ctx.services.settings, ctx.update_job,
+                           plans, _hint)
+    return [ImageCheck(plan.host, ref, plan.locals.get(ref) or LocalImage(ref, "", ""),
+                       remotes[ref].digest, remotes[ref].error, tuple(users), remotes[ref].via)
+            for plan in plans for ref, users in sorted(plan.targets.items())]
+
+
+def check_host(ctx: JobContext, host: str) -> list[ImageCheck]:
+    """Every watched image on one host."""
+    return check_hosts(ctx, [plan_host(ctx, host)])
 
 
 def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
@@ -138,7 +133,8 @@ def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
         return Notice(f"{base}:notify", n.UpdateAvailable(job.name, check.host, check.ref,
                                                           check.local.digest, check.remote,
                                                           _names(check.watchers),
-                                                          notice_buttons(ctx, check)),
+                                                          notice_buttons(ctx, check),
+                                                          _details(ctx, check)),
                       seen=(check.key, check.remote))
     engine = ctx.services.hosts.get(check.host)
     try:
@@ -157,13 +153,21 @@ def act(ctx: JobContext, check: ImageCheck) -> Notice | None:
     results = recreate_all(engine, check.ref, stale, job)
     return Notice(f"{base}:recreated", n.Recreated(job.name, check.host, check.ref,
                                                    check.local.digest, pulled.digest_after,
-                                                   tuple(_outcome(r) for r in results)),
+                                                   tuple(_outcome(r) for r in results),
+                                                   policy.cleanup(engine, job, results)),
                   seen=(check.key, check.remote))
+
+
+def _details(ctx: JobContext, check: ImageCheck) -> n.UpdateDetails | None:
+    if check.via != rc.VIA_REGISTRY:
+        return None
+    return rc.details(rc.shared(ctx.services), ctx.update_job,
+                      ctx.services.hosts.get(check.host), check.ref, check.remote, check.local)
 
 
 def _outcome(result: RecreateResult) -> n.RecreatedContainer:
     return n.RecreatedContainer(result.container, result.ok, result.rolled_back, result.reason,
-                                result.log_tail, result.started)
+                                result.log_tail, result.started, result.note)
 
 
 def notice_buttons(ctx: JobContext, check: ImageCheck) -> n.NoticeButtons:
@@ -209,9 +213,13 @@ def run(ctx: JobContext) -> JobReport:
     notices: list[Notice] = []
     forget: list[tuple[str, str]] = []
     failed_hosts: list[str] = []
+    plans: list[rc.HostPlan] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(hosts))),
+                            thread_name_prefix="update-plan") as pool:  # hosts in parallel
+        planned = {host: pool.submit(plan_host, ctx, host) for host in hosts}
     for host in hosts:
         try:
-            checks.extend(check_host(ctx, host))
+            plans.append(planned[host].result())
         except DockopsError as exc:
             # Told once per outage: the marker goes when the host answers again.
             failed_hosts.append(host)
@@ -220,14 +228,21 @@ def run(ctx: JobContext) -> JobReport:
                                   seen=(f"{host}/*", HOST_FAILED)))
             continue
         forget.append((f"{host}/*", HOST_FAILED))
-    changed = snoozed = 0
+    checks.extend(check_hosts(ctx, plans))
+    swarm = service_checks.run(ctx, hosts, _hint) if job.services else None
+    changed = snoozed = young = 0
+    skipped = sorted({check.error for check in checks if check.via == rc.VIA_SKIPPED})
+    failing = records.images_seen(ctx.services.store, job.name, CHECK_FAILED)
     for check in checks:
+        if check.via == rc.VIA_SKIPPED:
+            continue
         if check.error:
             notices.append(Notice(f"{job.name}:{check.key}:{CHECK_FAILED}:{ctx.run_id}",
                                   n.CheckFailed(job.name, check.host, check.ref, check.error),
                                   seen=(check.key, CHECK_FAILED)))
             continue
-        forget.append((check.key, CHECK_FAILED))
+        if check.key in failing:
+            forget.append((check.key, CHECK_FAILED))
         if not check.changed:
             continue
         changed += 1
@@ -236,17 +251,93 @@ def run(ctx: JobContext) -> JobReport:
             continue
         if job.action == "notify" and _seen(ctx, check.key, check.remote):
             continue
+        if policy.held(ctx, check):  # min_age: neither offered nor applied yet
+            young += 1
+            continue
         notice = act(ctx, check)
+        policy.remember(ctx, notice)
         if notice is not None:
             notices.append(notice)
-    failed = sum(1 for c in checks if c.error) + len(failed_hosts)
+    notices.extend(policy.applied(ctx, checks))
+    reminder = policy.reminder(ctx, checks)
+    notices.extend([reminder] if reminder else [])
+    if job.watch_tags:
+        told, listed = tag_notices(ctx, plans)
+        notices.extend(told)
+        forget.extend(listed)
+    failed = sum(1 for c in checks if c.error and c.via != rc.VIA_SKIPPED) + len(failed_hosts)
+    if swarm is not None:  # Swarm services (bot/jobs/services.py)
+        notices.extend(swarm.notices)
+        failed += swarm.failed
     summary = (f"{len(checks)} image(s) checked, {changed} changed"
-               + (f", {snoozed} snoozed" if snoozed else "") + (f", {failed} failed" if failed
-                                                                   else ""))
+               + (f", {snoozed} snoozed" if snoozed else "")
+               + (f", {young} under min_age" if young else "") + (f", {failed} failed" if failed
+                                                                   else "")
+               + _registry_notes(ctx, checks, skipped)
+               + (swarm.summary() if swarm is not None else ""))
     if job.summary:
         notices.append(Notice(f"{job.name}:summary:{ctx.run_id}",
                               n.UpdateSummary(job.name, summary, tuple(_checked(c) for c in checks))))
     return JobReport("error" if failed else "ok", summary, tuple(notices), tuple(forget))
+
+
+def _registry_notes(ctx: JobContext, checks: list[ImageCheck], skipped: list[str]) -> str:
+    """What the report adds about registries: the engine fallback, quota skips, quotas."""
+    notes = []
+    via_engine = sum(1 for c in checks if c.via == rc.VIA_ENGINE and not c.error)
+    if via_engine:
+        notes.append(f"{via_engine} through the engine's distribution API (registry not "
+                     "reachable directly)")
+    notes.extend(skipped)
+    watched = {registry_of(c.ref) for c in checks}
+    quotas = rc.shared(ctx.services).client.quotas()
+    notes.extend(f"{q.registry}: {q.describe()}" for q in quotas if q.registry in watched)
+    return "".join(f"; {note.rstrip('.')}" for note in notes)
+
+
+def tag_notices(ctx: JobContext, plans: list[rc.HostPlan]
+                ) -> tuple[list[Notice], list[tuple[str, str]]]:
+    """`app 1.25.3 -> 1.25.4 available`: once per newer tag, host and job (seen markers);
+    and the markers of tag lists that failed before and were read now (to forget)."""
+    job = ctx.update_job
+    found, errors = rc.new_tags(rc.shared(ctx.services), job,
+                                {ref for plan in plans for ref in plan.targets})
+    notices: list[Notice] = []
+    for plan in plans:
+        for ref in (ref for ref in plan.targets if ref in errors):  # told once per outage
+            notices.append(Notice(f"{job.name}:{plan.host}/{ref}:{TAGS_FAILED}:{ctx.run_id}",
+                                  n.CheckFailed(job.name, plan.host, ref, errors[ref]),
+                                  seen=(f"{plan.host}/{ref}", TAGS_FAILED)))
+    listed = [(f"{plan.host}/{ref}", TAGS_FAILED) for plan in plans for ref in plan.targets
+              if ref not in errors]
+    for plan in plans:
+        for new in (new for new in found if new.ref in plan.targets):
+            key = f"{plan.host}/{new.repository}"
+            marker = f"tag:{new.tag}"
+            if _seen(ctx, key, marker):
+                continue
+            users = plan.targets[new.ref]
+            notices.append(Notice(
+                f"{job.name}:{key}:{marker}",
+                n.TagAvailable(job.name, plan.host, new.repository, new.current, new.tag,
+                               _names(users), tag_buttons(ctx, plan.host, new, users)),
+                seen=(key, marker)))
+    return notices, listed
+
+
+def tag_buttons(ctx: JobContext, host: str, new: rc.NewTag,
+                users: Iterable[Watcher]) -> n.NoticeButtons:
+    """Pull the new tag; recreate the containers on the watched tag onto it (confirmed)."""
+    issue = Buttons(ctx.services.store).issue
+    ref = f"{new.repository}:{new.tag}"
+    ids = sorted({w.id for w in users})
+    recreate = issue(n.RECREATE_ACTION,
+                     shlex.join(["--host", host, "recreate", "--pull", "--image", ref, *ids]),
+                     ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel) if ids else ""
+    return n.NoticeButtons(
+        pull=issue(n.PULL_ACTION, shlex.join(["--host", host, "pull", ref]),
+                   ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel),
+        recreate=recreate, snooze="")
 
 
 def _seen(ctx: JobContext, image: str, digest: str) -> bool:

@@ -12,7 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 # Every module defining a table, imported so a new store gets them all.
-from bot.store import audit, buttons, confirmations, jobs, keys, outbox  # noqa: F401
+from bot.store import (  # noqa: F401
+    audit,
+    buttons,
+    confirmations,
+    incidents,
+    jobs,
+    keys,
+    outbox,
+    update_notices,
+)
 from bot.store.schema import upgrade
 
 STORE_FILE = "dockops.sqlite3"

@@ -36,7 +36,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # What each revision added, newest first: the first one a pre-Alembic store has names its
 # revision; a store with the `audit` table and none of these is 0.1.0's (the baseline).
-ADDED = [("0005_deliveries", "deliveries"), ("0004_buttons", "buttons"),
+ADDED = [("0007_update_policy", "update_notices"),
+         ("0006_incidents", "incidents"), ("0005_deliveries", "deliveries"), ("0004_buttons", "buttons"),
          ("0003_replay_keys", "replay_keys"), ("0002_confirmations_pinned", "confirmations.pinned")]
 BASELINE = "0001_baseline"
 

@@ -6,8 +6,9 @@ posts; it runs at delivery, so a queued notice reads as the view says when it is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.jobs.notices import (
@@ -27,7 +28,11 @@ from bot.jobs.notices import (
     PullFailed,
     Recreated,
     RefusedImage,
+    TagAvailable,
+    UpdateApplied,
     UpdateAvailable,
+    UpdateDetails,
+    UpdatesPending,
     UpdateSummary,
 )
 from bot.mrkdwn import Mrkdwn, channel_mention, md
@@ -61,7 +66,9 @@ def render(notice: NoticeData) -> Message:
     match notice:
         case UpdateAvailable():
             return update_available(notice.job, notice.host, notice.ref, notice.old, notice.new,
-                                    notice.containers, notice.buttons)
+                                    notice.containers, notice.buttons, notice.details)
+        case TagAvailable():
+            return tag_available(notice)
         case Pulled():
             return pulled(notice)
         case Recreated():
@@ -74,6 +81,10 @@ def render(notice: NoticeData) -> Message:
             return host_failed(notice)
         case UpdateSummary():
             return update_summary(notice)
+        case UpdateApplied():
+            return update_applied(notice)
+        case UpdatesPending():
+            return updates_pending(notice)
         case PruneDryRun():
             return prune_dry_run(notice)
         case PruneReport():
@@ -85,15 +96,43 @@ def render(notice: NoticeData) -> Message:
 
 # -- update job ---------------------------------------------------------------------------
 
+def _size_change(details: UpdateDetails) -> str:
+    if not details.local_size:
+        return size(details.size)
+    delta = details.size - details.local_size
+    sign = "+" if delta >= 0 else "-"
+    return f"{size(details.size)} ({sign}{size(abs(delta))} vs the local image)"
+
+
+def update_details(details: UpdateDetails | None) -> list[tuple[str, str | Mrkdwn]]:
+    """The new image's card fields: created, platform, size change, OCI version and source."""
+    if details is None:
+        return []
+    found: list[tuple[str, str | Mrkdwn]] = [
+        ("Created", details.created.replace("T", " ")[:19] + " UTC" if details.created
+         else "unknown"),
+        ("Platform", details.platform or "unknown"),
+        ("Size (compressed layers)", _size_change(details))]
+    if details.version or details.revision:
+        found.append(("Version", " ".join(part for part in (
+            details.version, f"({details.revision[:12]})" if details.revision else "") if part)))
+    if details.link:
+        found.append(("Source", md("<{}|{}>", details.link, details.link[:80])))
+    elif details.source:
+        found.append(("Source", details.source))
+    return found
+
+
 def update_available(job: str, host: str, ref: str, old: str, new: str,
-                     containers: Sequence[str], tokens: NoticeButtons) -> Message:
+                     containers: Sequence[str], tokens: NoticeButtons,
+                     details: UpdateDetails | None = None) -> Message:
     users = ", ".join(f"`{c}`" for c in containers) or "none"
     parts = [
         blocks.header(f"Update available: {ref}"),
         *blocks.fields([("Image", f"`{ref}`"), ("Host", host),
                         ("Running digest", f"`{short_digest(old)}`"),
                         ("New digest", f"`{short_digest(new)}`"),
-                        ("Containers using it", users)]),
+                        ("Containers using it", users), *update_details(details)]),
         blocks.buttons(*(button for button in (
             blocks.button("Pull now", PULL_ACTION, tokens.pull, style="primary"),
             blocks.button("Recreate now", RECREATE_ACTION, tokens.recreate)
@@ -107,6 +146,28 @@ def update_available(job: str, host: str, ref: str, old: str, new: str,
     return Message(text=f"Update available for {ref} on {host}: {short_digest(old)} -> "
                         f"{short_digest(new)} (containers: {', '.join(containers) or 'none'})",
                    blocks=tuple(parts))
+
+
+def tag_available(notice: TagAvailable) -> Message:
+    """`app 1.25.3 -> 1.25.4 available`, with Pull / Recreate on the new tag."""
+    name = notice.repository.rsplit("/", 1)[-1]
+    head = f"{name} {notice.current} -> {notice.tag} available"
+    users = ", ".join(f"`{c}`" for c in notice.containers) or "none"
+    tokens = notice.buttons
+    parts = [
+        blocks.section(f":new: *{head}*"),
+        *blocks.fields([("Repository", f"`{notice.repository}`"), ("Host", notice.host),
+                        ("Watched tag", f"`{notice.current}`"), ("New tag", f"`{notice.tag}`"),
+                        ("Containers on the watched tag", users)]),
+        blocks.buttons(*(button for button in (
+            blocks.button(f"Pull {notice.tag}", PULL_ACTION, tokens.pull, style="primary"),
+            blocks.button(f"Recreate on {notice.tag}", RECREATE_ACTION, tokens.recreate)
+            if tokens.recreate else None) if button)),
+        blocks.context(f"Job `{notice.job}`: a newer version tag is in the registry (told "
+                       f"once per tag). Pull and Recreate need the operator role on "
+                       f"{notice.host}; Recreate asks for a confirmation."),
+    ]
+    return Message(text=f"{head} ({notice.repository} on {notice.host})", blocks=tuple(parts))
 
 
 def pulled(notice: Pulled) -> Message:
@@ -134,6 +195,8 @@ class RecreateLike(Protocol):
     def log_tail(self) -> str: ...
     @property
     def started(self) -> bool: ...
+    @property
+    def note(self) -> str: ...
 
 
 def recreate_outcomes(results: Sequence[RecreateLike]) -> list[dict[str, Any]]:
@@ -144,6 +207,8 @@ def recreate_outcomes(results: Sequence[RecreateLike]) -> list[dict[str, Any]]:
         parts.append(blocks.section("Now on the new image: " + ", ".join(
             f"`{r.container}`" + ("" if r.started else " (not started: it was stopped)")
             for r in good)))
+    parts.extend(blocks.context(f":information_source: `{r.container}`: {r.note}.")
+                 for r in good if r.note)
     for result in (r for r in results if not r.ok):
         what = "rolled back to the old image" if result.rolled_back else "left as it was"
         parts.append(blocks.section(f":leftwards_arrow_with_hook: `{result.container}` {what}: "
@@ -164,6 +229,11 @@ def recreated(notice: Recreated) -> Message:
     parts: list[dict[str, Any]] = [blocks.section(head), *recreate_outcomes(results)]
     if not results:
         parts.append(blocks.context("No container uses this image."))
+    parts.extend(blocks.context(
+        f":wastebasket: removed the old image `{image.image_id.removeprefix('sha256:')[:12]}`"
+        if image.removed else
+        f"Kept the old image `{image.image_id.removeprefix('sha256:')[:12]}`: {image.reason}.")
+        for image in notice.cleanup)
     parts.append(blocks.context(f"Job `{notice.job}`"))
     return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not bad)
 
@@ -199,6 +269,42 @@ def update_summary(notice: UpdateSummary) -> Message:
     return Message(text=f"Update check {notice.job}: {notice.summary}",
                    blocks=(blocks.section(f"*Update check `{notice.job}`*: {notice.summary}"),
                            blocks.code(body)))
+
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def applied_by(by: str, how: str) -> Mrkdwn:
+    """`applied by <@U0ALICE> (recreate)`, or `updated outside dockops`."""
+    if not by:
+        return md("updated outside dockops")
+    who = md("<@{}>", by) if _USER_ID.match(by) else md("`{}`", by)
+    return md("applied by {} ({})", who, how or "dockops")
+
+
+def update_applied(notice: UpdateApplied) -> Message:
+    """What an update notice becomes once its containers run the new digest (no buttons)."""
+    users = ", ".join(f"`{c}`" for c in notice.containers) or "none"
+    head = md(":white_check_mark: *Update applied: {}* on {}: `{}` -> `{}`, {}.", notice.ref,
+              notice.host, short_digest(notice.old), short_digest(notice.new),
+              applied_by(notice.by, notice.how))
+    text = md("Update applied: {} on {}, {}", notice.ref, notice.host,
+              applied_by(notice.by, notice.how))
+    return Message(text=text, blocks=(blocks.section(head),
+                                      blocks.context(f"Containers: {users}"),
+                                      blocks.context(f"Job `{notice.job}`")))
+
+
+def updates_pending(notice: UpdatesPending) -> Message:
+    """The daily or weekly reminder: each update still pending, told when, used by whom."""
+    head = (f":hourglass: {len(notice.updates)} update(s) still pending for job "
+            f"`{notice.job}` ({notice.remind} reminder)")
+    rows = [(u.host, u.ref, short_digest(u.new), ", ".join(u.containers) or "-",
+             ago(datetime.fromtimestamp(u.told_at, UTC))) for u in notice.updates]
+    return Message(text=head.replace("`", ""), blocks=(
+        blocks.section(head),
+        blocks.code(_code_lines(table(("HOST", "IMAGE", "NEW", "CONTAINERS", "TOLD"), rows)
+                                .splitlines()))))
 
 
 # -- prune job ----------------------------------------------------------------------------
@@ -257,14 +363,19 @@ def when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
-def job_list(rows: Sequence[tuple[str, str, str, str, str, str]], note: str = "") -> Message:
-    """Rows of (name, type, schedule, next run, last result, channel)."""
+def job_list(rows: Sequence[tuple[str, str, str, str, str, str]], note: str = "",
+             quotas: Sequence[str] = ()) -> Message:
+    """Rows of (name, type, schedule, next run, last result, channel); `quotas`: what the
+    registries' pull allowances were at their last answer."""
     if not rows:
         return Message(text="No jobs are configured.",
                        blocks=(blocks.section("No jobs are configured."),
                                blocks.context("Add `[[jobs]]` entries to the dockops config.")))
     body = table(("NAME", "TYPE", "SCHEDULE (UTC)", "NEXT RUN", "LAST RESULT", "CHANNEL"), rows)
     parts = [blocks.section(f"*{len(rows)} scheduled job(s)*"), blocks.code(body)]
+    if quotas:
+        parts.append(blocks.context("Registry pull allowance (update checks are HEADs, which "
+                                    "do not count): " + "; ".join(quotas)))
     if note:
         parts.append(blocks.context(note))
     return Message(text=f"{len(rows)} scheduled jobs", blocks=tuple(parts))
