@@ -19,7 +19,8 @@ from bot.config import EnvSettings, Settings, parse_file
 from bot.services import Services
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, Runner, unique
 
-pytest_plugins = ["tests.bot_rig", "tests.engines_rig", "tests.lifecycle_rig", "tests.registry_rig"]
+pytest_plugins = ["tests.bot_rig", "tests.engines_rig", "tests.lifecycle_rig", "tests.registry_rig",
+                  "tests.swarm_rig"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,6 +138,7 @@ ENGINE_FIXTURES = frozenset({
     "names", "confirmed", "second_engine", "ssh_access", "make_remote_container", "multi",
     "registry", "auth_registry", "make_registry",
     "boot", "fuzz_services",  # modules' own fixtures that build Services by hand
+    "swarm_rig", "make_service",
 })
 SLACK_PROCESS_FIXTURES = frozenset({"start_bot", "bot_server"})  # a real `dockops serve`
 
