@@ -171,6 +171,8 @@ class HostConfig(Section):
     tls_cert: str = ""
     tls_key: str = ""
     default: bool = False  # the host commands use when neither --host nor the channel names one
+    # A Swarm manager: update jobs watch its services (else `info` Swarm.ControlAvailable says).
+    swarm: bool = False
     roles: dict[str, list[str]] = {}
 
     @field_validator("url")
@@ -371,11 +373,31 @@ class UpdateJobConfig(_JobBase):
     type: Literal["update"]
     images: list[str] = []
     containers: str = ""
+    # Swarm services on manager hosts: "label:KEY[=VALUE]" or a list of service names.
+    services: str | list[str] = ""
     action: Literal["notify", "pull", "recreate"] = "notify"
     summary: bool = False
     concurrency: int = Field(4, ge=1, le=16)
     jitter: Duration = timedelta(seconds=5)
     recreate_timeout: Duration = timedelta(seconds=60)
+    min_remaining: int = Field(0, ge=0)
+    watch_tags: bool = False
+    include_tags: list[str] = []
+    exclude_tags: list[str] = []
+    min_age: Duration = timedelta(0)  # never offer or apply a digest younger than this
+    cleanup: bool = False  # remove the superseded image after a recreate (never forced)
+    remind: Literal["", "daily", "weekly"] = ""  # one summary of pending updates, not repeats
+
+    @field_validator("include_tags", "exclude_tags")
+    @classmethod
+    def _tag_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression ({exc}): write "
+                                 "one regex per tag pattern, e.g. '^1\\.\\d+\\.\\d+$'") from None
+        return value
 
     @field_validator("containers")
     @classmethod
@@ -383,6 +405,14 @@ class UpdateJobConfig(_JobBase):
         if value and not re.match(r"^label:[^=\s]+(=\S*)?$", value):
             raise ValueError(f"{value!r}: containers are chosen by label: "
                              "\"label:KEY=VALUE\" or \"label:KEY\"")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str) and value and not re.match(r"^label:[^=\s]+(=\S*)?$", value):
+            raise ValueError(f"{value!r}: services are chosen by label (\"label:KEY=VALUE\") "
+                             "or named in a list ([\"web\", \"api\"])")
         return value
 
     @field_validator("images")
@@ -398,9 +428,9 @@ class UpdateJobConfig(_JobBase):
 
     @model_validator(mode="after")
     def _watches_something(self) -> UpdateJobConfig:
-        if not (self.images or self.containers):
-            raise ValueError("an update job watches something: set images = [...] and/or "
-                             "containers = \"label:KEY=VALUE\"")
+        if not (self.images or self.containers or self.services):
+            raise ValueError("an update job watches something: set images = [...], "
+                             "containers = \"label:KEY=VALUE\" and/or services = ...")
         return self
 
 
@@ -422,6 +452,84 @@ def _unique_job_names(jobs: list[PruneJobConfig | UpdateJobConfig]
     return jobs
 
 
+_SELECTOR = re.compile(r"^(label|name|image|compose):\S+$")
+ALERT_EVENTS = ("die", "oom", "unhealthy", "restart_loop")
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class RestartLoopConfig(Section):
+    """`restart_loop = { restarts = 3, within = "10m" }`: this many restarts in that time."""
+
+    restarts: int = Field(3, ge=2, le=1000)
+    within: Duration = timedelta(minutes=10)
+
+
+class AlertConfig(Section):
+    """One `[[alerts]]` rule: which engine events of which containers become incidents where."""
+
+    name: str
+    channel: str
+    hosts: list[str] = []
+    events: list[Literal["die", "oom", "unhealthy", "restart_loop"]] = [
+        "die", "oom", "unhealthy", "restart_loop"]
+    containers: list[str] = []
+    exclude: list[str] = []
+    ignore_exit_codes: list[int] = [0]
+    restart_loop: RestartLoopConfig = RestartLoopConfig()
+    group_window: Duration = timedelta(minutes=10)
+    log_lines: int = Field(20, ge=0, le=200)
+    quiet_hours: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _rule_name(cls, value: str) -> str:
+        if not _JOB_NAME.match(value):
+            raise ValueError(f"{value!r} is not a rule name: use letters, digits, '.', '_' or "
+                             "'-' (up to 64), e.g. \"prod-crashes\"")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return _JobBase._channel(value)
+
+    @field_validator("containers", "exclude")
+    @classmethod
+    def _selectors(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not _SELECTOR.match(entry):
+                raise ValueError(f"{entry!r} is not a container selector: use \"label:KEY\", "
+                                 "\"label:KEY=VALUE\", \"name:web-*\", \"image:repo/*\" or "
+                                 "\"compose:PROJECT\"")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value and not _QUIET.match(value):
+            raise ValueError(f"{value!r} is not a time range: write \"HH:MM-HH:MM\" in UTC, "
+                             "e.g. \"22:00-07:00\", or \"\" for none")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _some_events(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("an alert rule watches at least one event: "
+                             "events = [\"die\", \"oom\", \"unhealthy\", \"restart_loop\"]")
+        return value
+
+
+def _unique_alert_names(alerts: list[AlertConfig]) -> list[AlertConfig]:
+    seen: set[str] = set()
+    for alert in alerts:
+        if alert.name in seen:
+            raise ValueError(f"alert name {alert.name!r} is used twice: give each [[alerts]] "
+                             "entry its own name")
+        seen.add(alert.name)
+    return alerts
+
+
 class FileConfig(Section):
     """The TOML file, whole."""
 
@@ -435,6 +543,7 @@ class FileConfig(Section):
     limits: LimitsConfig = LimitsConfig()
     store: StoreConfig = StoreConfig()
     jobs: Annotated[list[JobConfig], AfterValidator(_unique_job_names)] = []
+    alerts: Annotated[list[AlertConfig], AfterValidator(_unique_alert_names)] = []
 
     @field_validator("slack")
     @classmethod
@@ -523,6 +632,10 @@ class Settings:
     def jobs(self) -> list[PruneJobConfig | UpdateJobConfig]:
         return self.file.jobs
 
+    @property
+    def alerts(self) -> list[AlertConfig]:
+        return self.file.alerts
+
 
 def config_path(env: EnvSettings) -> Path | None:
     if env.dockops_config:
@@ -590,8 +703,8 @@ def _explain_at(error: Any, text: str) -> tuple[int | None, str]:
         error = _job_type_error(error)
     location = ".".join(str(part) for part in error["loc"]).replace("copy_", "copy")
     line = _line_of(text, error["loc"], _quoted_values(error.get("msg", "")))
-    if error["loc"][:1] == ("jobs",):
-        location, line = _job_location(text, error)
+    if error["loc"][:1] in (("jobs",), ("alerts",)):
+        location, line = _job_location(text, error, str(error["loc"][0]))
     where = f"line {line}: " if line else ""
     return line, f"{where}{location}: {_problem(error)}."
 
@@ -740,13 +853,11 @@ def _header_line(lines: list[str], keys: list[str]) -> int | None:
     return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), None)
 
 
-_JOBS_HEADER = re.compile(r"^\s*\[\[\s*jobs\s*\]\]")
-
-
-def _job_blocks(text: str) -> list[tuple[int, int]]:
-    """(first, last) line numbers of each `[[jobs]]` block, in order."""
+def _job_blocks(text: str, table: str = "jobs") -> list[tuple[int, int]]:
+    """(first, last) line numbers of each `[[jobs]]` (or `[[alerts]]`) block, in order."""
     lines = text.splitlines()
-    starts = [n for n, line in enumerate(lines, 1) if _JOBS_HEADER.match(line)]
+    header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
+    starts = [n for n, line in enumerate(lines, 1) if header.match(line)]
     blocks = []
     for start in starts:
         end = start
@@ -758,24 +869,24 @@ def _job_blocks(text: str) -> list[tuple[int, int]]:
     return blocks
 
 
-def _job_location(text: str, error: Any) -> tuple[str, int | None]:
+def _job_location(text: str, error: Any, table: str = "jobs") -> tuple[str, int | None]:
     """`[[jobs]] #2 (updates) schedule` and the line inside that block (a list has no key)."""
     loc = error["loc"]
     lines = text.splitlines()
-    blocks = _job_blocks(text)
+    blocks = _job_blocks(text, table)
     if len(loc) < 2 or not isinstance(loc[1], int) or loc[1] >= len(blocks):
         # Whole-list errors (a name used twice): point at the repeated name.
-        named = re.search(r"job name '([^']+)'", error.get("msg", ""))
+        named = re.search(r"(?:job|alert) name '([^']+)'", error.get("msg", ""))
         hits = [n for n, line in enumerate(lines, 1) if named and
                 re.match(rf'^\s*name\s*=\s*["\']{re.escape(named.group(1))}["\']', line)]
-        return "[[jobs]]", hits[-1] if hits else None
+        return f"[[{table}]]", hits[-1] if hits else None
     first, last = blocks[loc[1]]
     keys = _job_keys(loc)
     block = lines[first - 1:last]
     name = next((m.group(1) for line in block
                  if (m := re.match(r'^\s*name\s*=\s*["\']([^"\']*)', line))), "")
-    where = f"[[jobs]] #{loc[1] + 1}" + (f" ({name})" if name else "")
-    location = f"{where} {keys[0]}" if keys else where
+    where = f"[[{table}]] #{loc[1] + 1}" + (f" ({name})" if name else "")
+    location = f"{where} {'.'.join(keys)}" if keys else where
     for offset, line in enumerate(block):
         if keys and re.match(rf'^\s*"?{re.escape(keys[0])}"?\s*=', line):
             return location, first + offset
