@@ -58,7 +58,7 @@ fidelity: venv engine
 	  status=$$?; $(PY) scripts/fidelity_report.py build/fidelity.jsonl; exit $$status
 
 bench: venv engine
-	for b in ack_latency ps_1000 logs_1gib update_check prune_200 idle_footprint; do \
+	for b in ack_latency ps_1000 logs_1gib logs_whole update_check prune_200 idle_footprint socket_ack incidents swarm; do \
 	  echo "== $$b"; $(VENV)/bin/python -m benchmarks.$$b || exit 1; done
 
 clean:

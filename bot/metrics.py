@@ -87,7 +87,7 @@ INCIDENT_POST_SECONDS = Histogram("dockops_incident_post_seconds",
 EVENT_STREAM_RECONNECTS = Counter("dockops_event_stream_reconnects_total",
                                   "Engine event streams reopened after a failure", ["host"],
                                   registry=REGISTRY)
-# dockops_build_info{version="0.2.0"} 1: which release each bot runs (bot/__init__.py).
+# dockops_build_info{version="0.3.0"} 1: which release each bot runs (bot/__init__.py).
 Info("dockops_build", "The dockops release running", registry=REGISTRY).info(
     {"version": __version__})
 for _kind in ERROR_KINDS:  # fixed label sets start at 0, so rate() sees the first one

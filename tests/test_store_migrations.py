@@ -250,12 +250,12 @@ def test_a_store_newer_than_the_code_is_refused_in_one_sentence_and_left_alone(
     assert main(["console", "-c", "version"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.count(". ") == 0
-    assert "0099_from_the_future" in err and "newer than dockops 0.2.0" in err
+    assert "0099_from_the_future" in err and "newer than dockops 0.3.0" in err
     assert schema.status(path) == schema.Revision("0099_from_the_future", recorded=True)
     assert backups(data) == []
 
     assert main(["db", "current"]) == 0
-    assert "newer than dockops 0.2.0" in capsys.readouterr().out
+    assert "newer than dockops 0.3.0" in capsys.readouterr().out
 
 
 def test_db_current_changes_nothing_and_db_upgrade_backs_up_and_migrates(
@@ -279,12 +279,46 @@ def test_db_current_changes_nothing_and_db_upgrade_backs_up_and_migrates(
     assert "nothing to do" in capsys.readouterr().out and len(backups(data)) == 1
 
 
-def test_version_is_0_2_0_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+def test_version_is_0_3_0_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
     from bot import __version__, metrics
 
     with pytest.raises(SystemExit):
         main(["--version"])
-    assert capsys.readouterr().out.strip() == f"dockops {__version__}" == "dockops 0.2.0"
-    assert 'dockops_build_info{version="0.2.0"} 1.0' in metrics.exposition()[0].decode()
+    assert capsys.readouterr().out.strip() == f"dockops {__version__}" == "dockops 0.3.0"
+    assert 'dockops_build_info{version="0.3.0"} 1.0' in metrics.exposition()[0].decode()
     changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text()
     assert "## 0.2.0" in changelog and "## 0.1.0" in changelog
+
+
+def row_counts(path: Path) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    try:
+        names = [name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name != 'alembic_version'")]
+        return {name: db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0] for name in names}
+    finally:
+        db.close()
+
+
+def test_a_0_2_0_store_upgrades_to_0_3_0_and_keeps_every_row(tmp_path: Path) -> None:
+    """0.2.0 recorded its revision (0005_deliveries): the upgrade adds tables, drops no row."""
+    data = tmp_path / "data"
+    path = old_store(data, "0005_deliveries")
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            command.stamp(schema.alembic_config(connection), "0005_deliveries")
+    finally:
+        engine.dispose()
+    before = row_counts(path)
+    assert schema.status(path) == schema.Revision("0005_deliveries", recorded=True)
+    assert sum(before.values()) > 5
+
+    Store(data).close()
+
+    after = row_counts(path)
+    assert {name: after[name] for name in before} == before
+    assert {"incidents", "update_notices"} <= set(after)
+    assert schema.status(path) == schema.Revision(schema.head(), recorded=True)
+    [backup] = backups(data)
+    assert row_counts(backup) == before
