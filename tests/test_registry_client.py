@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -304,3 +305,52 @@ def test_a_tag_page_link_to_another_host_is_not_followed() -> None:
     assert _next_link('</v2/app/tags/list?last=b&n=2>; rel="next"') == "/v2/app/tags/list?last=b&n=2"
     assert _next_link('<https://evil.example/v2/app/tags/list?last=b>; rel="next"') is None
     assert _next_link('</steal>; rel="next"') is None and _next_link("") is None
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """A token service that records every Authorization header it is sent."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.headers.get("Authorization", ""))
+        body = json.dumps({"token": "t"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_registry_cannot_send_the_password_to_a_plain_http_realm_elsewhere() -> None:
+    """A hostile registry names `http://localhost:PORT/token` (another host, in the clear)."""
+    collector = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+
+    class _Hostile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Bearer realm="http://localhost:'
+                                                 f'{collector.server_address[1]}/token",'
+                                                 'service="x"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_HEAD = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    hostile = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    for server in (collector, hostile):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = RegistryClient(lambda r: Login("dockops", "s3cret-password"))
+        with pytest.raises(RegistryError, match="does not send them there"):
+            client.head(f"127.0.0.1:{hostile.server_address[1]}", "team/app", "1")
+        assert _Collector.seen == []  # the token service never heard from dockops
+    finally:
+        for server in (collector, hostile):
+            server.shutdown()
+            server.server_close()

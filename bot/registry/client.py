@@ -235,10 +235,16 @@ class RegistryClient:
                      login: Login | None) -> tuple[str, float]:
         """A token from the realm: GET with Basic (or anonymous), or the OAuth refresh-token
         POST for an identity token."""
+        endpoint = self._endpoint(registry)
+        if login is not None and not _may_receive_credentials(challenge.realm, endpoint.base):
+            raise RegistryError(
+                f"The registry {registry} asks for its credentials at {challenge.realm}, which is "
+                "neither HTTPS nor the registry itself: dockops does not send them there.",
+                detail="Check the registry's token service (`auth.token.realm`) is an https URL.")
         self.token_requests += 1
         params = {"service": challenge.service, "scope": scope} if challenge.service else {
             "scope": scope}
-        tls = self._endpoint(registry).tls
+        tls = endpoint.tls
         try:
             if login is not None and login.identity_token:
                 answer = self.session.post(challenge.realm, timeout=self.timeout, verify=tls.verify,
@@ -372,6 +378,16 @@ def _reason(exc: requests.RequestException) -> str:
     if "Name or service not known" in text or "nodename nor servname" in text:
         return "no such host"
     return type(exc).__name__
+
+
+def _may_receive_credentials(realm: str, base: str) -> bool:
+    """A token realm may see the password over HTTPS, or in the clear only where the registry
+    itself is asked in the clear (an insecure registry) on the same host."""
+    where, registry = urlsplit(realm), urlsplit(base)
+    if where.scheme == "https":
+        return True
+    return (where.scheme == "http" and registry.scheme == "http"
+            and where.hostname == registry.hostname)
 
 
 def _login_hint(registry: str) -> str:
