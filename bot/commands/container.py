@@ -74,14 +74,16 @@ LOGS = Command(
 )
 
 INSPECT = Command(
-    ("inspect",), "Show a summary of a container (or image)", Role.VIEWER,
-    args=(Arg("NAME"),),
+    ("inspect",), "Show a summary of a container (or image); several: their JSON",
+    Role.VIEWER,
+    args=(Arg("NAME", many=True),),
     flags=(
         Flag("format", "f", "str", "Format with a Go template, e.g. '{{json .State}}'", "TEMPLATE"),
         Flag("raw", help="Attach the full JSON as a file"),
     ),
     aliases=(("container", "inspect"),),
-    examples=("inspect api", "inspect --format '{{json .State}}' api", "inspect --raw api"),
+    examples=("inspect api", "inspect --format '{{json .State}}' api", "inspect --raw api",
+              "inspect --format '{{.Name}} {{.State.Status}}' api db"),
 )
 
 RUN = Command(
@@ -220,9 +222,12 @@ RECREATE = Command(
         Flag("image", kind="str", help="Image to recreate on (default: the one each was created "
                                        "from); the same repository only", metavar="IMAGE"),
         Flag("pull", help="Pull the image first"),
+        Flag("cleanup", help="Then remove each image the recreated containers ran, unless "
+                             "another container or tag still uses it (never forced)"),
     ),
     examples=("recreate web", "recreate --pull web worker",
-              "recreate --pull --image registry.example/team/app:1.4 web"),
+              "recreate --pull --image registry.example/team/app:1.4 web",
+              "recreate --pull --cleanup web"),
     destructive=True,
 )
 

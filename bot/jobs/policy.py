@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.orm import Session
 
 from bot.config import UpdateJobConfig
 from bot.engine.client import Engine
@@ -26,6 +28,10 @@ from bot.store import jobs as records
 from bot.store import update_notices as told_store
 from bot.units import human_duration
 
+if TYPE_CHECKING:
+    from bot.store.database import Store
+
+Queue = Callable[[Session, Notice], None]  # puts an edit in the outbox, in a transaction
 REMIND_SECONDS = {"daily": 24 * 3600.0, "weekly": 7 * 24 * 3600.0}
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
@@ -103,13 +109,34 @@ def held(ctx: JobContext, check: Check, now: datetime | None = None) -> str:
     return hold_reason(ctx.update_job, created_of(ctx, check), now or datetime.now(UTC))
 
 
+def tag_held(ctx: JobContext, ref: str, tag: str, now: datetime | None = None) -> str:
+    """`hold_reason` for a new tag of `ref`'s repository ('' when the job has no min_age):
+    one HEAD for the tag's digest, then that digest's config (read once, cached on disk)."""
+    job = ctx.update_job
+    if job.min_age <= timedelta(0):
+        return ""
+    from bot.jobs import registry_checks
+
+    created = registry_checks.tag_created(registry_checks.shared(ctx.services), job, ref, tag)
+    return hold_reason(job, parse_created(created or None), now or datetime.now(UTC))
+
+
 # -- cleanup -------------------------------------------------------------------------------
 
 def cleanup(engine: Engine, job: UpdateJobConfig, results: Sequence[RecreateResult]
             ) -> tuple[n.CleanedImage, ...]:
-    """`cleanup = true`: remove each image the successful recreates left behind, unforced."""
-    if not job.cleanup or any(not r.ok for r in results):
-        return ()  # a rolled-back container still runs its old image
+    """`cleanup = true`: `remove_replaced` after the job's own recreate."""
+    if not job.cleanup:
+        return ()
+    return remove_replaced(engine, results)
+
+
+def remove_replaced(engine: Engine, results: Sequence[RecreateResult]
+                    ) -> tuple[n.CleanedImage, ...]:
+    """Remove each image the successful recreates left behind, unforced; why one stays.
+    Nothing when a recreate was rolled back (that container still runs its old image)."""
+    if any(not r.ok for r in results):
+        return ()
     superseded = dict.fromkeys(r.old_image_id for r in results
                                if r.old_image_id and r.old_image_id != r.new_image_id)
     cleaned = []
@@ -152,25 +179,45 @@ def runs_digest(check: Check, digest: str, containers: set[str]) -> bool:
 
 def applied(ctx: JobContext, checks: Iterable[Check]) -> list[Notice]:
     """The edits of notices whose containers now run the new digest, each made once."""
-    store = ctx.services.store
+    return applied_edits(ctx.services.store, ctx.job.name, checks)
+
+
+def applied_edits(store: Store, job: str, checks: Iterable[Check], *, by: str = "",
+                  how: str = "", only: set[str] | None = None,
+                  queue: Queue | None = None) -> list[Notice]:
+    """The "applied" edits of the job's pending notices whose containers run the new digest.
+
+    Who and how come from the audit trail (a user's finished recreate/pull/run naming them),
+    or are given (`by`, `how`: the caller just did it, for the notices naming a container in
+    `only`). A notice whose container a command is still working on waits for the next look.
+    Each notice turns applied once; `queue` puts its edit in the outbox in that transaction.
+    """
     by_key = {check.key: check for check in checks}
     edits: list[Notice] = []
-    for told in told_store.pending(store, ctx.job.name):
+    for told in told_store.pending(store, job):
         check = by_key.get(told.image)
         containers = _told_containers(told)
         if check is None or not runs_digest(check, told.digest, containers):
             continue
-        names = {check.ref, *containers} | {w.id for w in check.watchers} \
-            | {w.name for w in check.watchers}
-        row = told_store.who_updated(store, check.host, told.told_at, names)
-        by, how = (row.user_id, row.command) if row else ("", "")
+        if by and only is not None and containers & only:
+            who, way = by, how
+        else:
+            names = {check.ref, *containers} | {w.id for w in check.watchers} \
+                | {w.name for w in check.watchers}
+            row = told_store.who_updated(store, check.host, told.told_at, names)
+            if row is not None and row.outcome == told_store.RUNNING:
+                continue  # its recreate is under way: its author is known once it ends
+            who, way = (row.user_id, row.command) if row else ("", "")
         notice: dict[str, Any] = told.payload.get("notice") or {}
+        edit = Notice(f"{told.notice_key}:applied", n.UpdateApplied(
+            job, check.host, check.ref, str(notice.get("old") or ""), told.digest,
+            tuple(sorted(containers)), told.notice_key, who, way))
         with store.session.begin() as session:
-            if not told_store.mark_applied(session, told, time.time(), by, how):
+            if not told_store.mark_applied(session, told, time.time(), who, way):
                 continue
-        edits.append(Notice(f"{told.notice_key}:applied", n.UpdateApplied(
-            ctx.job.name, check.host, check.ref, str(notice.get("old") or ""), told.digest,
-            tuple(sorted(containers)), told.notice_key, by, how)))
+            if queue is not None:
+                queue(session, edit)
+        edits.append(edit)
     return edits
 
 

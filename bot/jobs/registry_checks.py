@@ -181,6 +181,20 @@ def details(checks: RegistryChecks, job: UpdateJobConfig, engine: Engine, ref: s
                            found.version, found.revision, found.source, found.link)
 
 
+def tag_created(checks: RegistryChecks, job: UpdateJobConfig, ref: str, tag: str) -> str:
+    """The config's `created` of `ref`'s repository at `tag` ('' when it cannot be read): one
+    HEAD for the tag's digest, then that digest's manifest and config, read once (cached)."""
+    parsed = parse(ref)
+    if low_quota(job, fresh_quota(checks.client, parsed.registry)):
+        return ""  # a manifest GET counts as a pull on Docker Hub
+    try:
+        digest = checks.heads.head(parsed.registry, parsed.path, tag).digest
+        return checks.changes.describe(checks.client, parsed.registry, parsed.path,
+                                       digest).created
+    except DockopsError:
+        return ""
+
+
 def image_created(services: Services, ref: str, digest: str, *, os: str = "linux",
                   arch: str = "amd64") -> datetime | None:
     """When the image behind a registry digest was built (its config's `created`), for

@@ -4,7 +4,9 @@ Jobs missed while the bot was down run once on start (coalesce, no misfire limit
 whose schedule did not change keeps its stored next run, so a restart neither skips nor
 repeats it. A second process on the same data dir does not schedule (two schedulers on
 one store run every job twice); it says so and serves commands as usual. The scheduler
-also runs the store's daily housekeeping (retention), in memory: it is not a configured job.
+also runs the store's daily housekeeping (retention) and, every minute, the light check that
+turns update notices into "applied" (bot/jobs/applied.py), in memory: neither is a configured
+job.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.config import JobConfig
 from bot.errors import UsageError
+from bot.jobs import applied
 from bot.jobs import runner as runner_module
 from bot.jobs.cron import parse_schedule
 from bot.jobs.lock import FileLock
@@ -33,6 +36,7 @@ JOBS_TABLE = "apscheduler_jobs"
 OLD_JOBS_FILE = "jobs.sqlite3"  # the job store's own file before 0.2.0: imported once
 LOCK_FILE = "scheduler.lock"
 HOUSEKEEPING = "dockops-housekeeping"
+APPLIED_CHECK = "dockops-applied-check"
 
 
 class JobScheduler:
@@ -76,6 +80,8 @@ class JobScheduler:
         self.sync()
         scheduler.add_job(self.housekeep, "interval", hours=24, next_run_time=datetime.now(UTC),
                           id=HOUSEKEEPING, jobstore="internal")
+        scheduler.add_job(self.check_applied, "interval", seconds=applied.interval_seconds(),
+                          id=APPLIED_CHECK, jobstore="internal")
         scheduler.resume()
         log.info("scheduler started: %d job(s)", len(self.runner.jobs))
         return True
@@ -103,6 +109,18 @@ class JobScheduler:
         expired = retention.expire(services.store, services.settings.store)
         log.info("housekeeping: %s", expired)
         return expired
+
+    def check_applied(self) -> int:
+        """Edit the update notices whose containers now run the new digest (bot/jobs/applied);
+        how many edits were queued."""
+        try:
+            edits = applied.look(self.runner.services).edits
+        except Exception:  # the next look tries again; a scheduler job must not die
+            log.exception("applied check failed")
+            return 0
+        if edits and self.runner.outbox is not None:
+            self.runner.outbox.notify()
+        return len(edits)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop scheduling (waiting for running jobs when `wait`) and release the lock."""

@@ -177,7 +177,7 @@ def notice_buttons(ctx: JobContext, check: ImageCheck) -> n.NoticeButtons:
     on_host = ["--host", check.host]
     ids = sorted({w.id for w in check.watchers})
     recreate = issue(n.RECREATE_ACTION,
-                     shlex.join([*on_host, "recreate", "--pull", "--image", check.ref, *ids]),
+                     shlex.join([*on_host, *recreate_words(ctx.update_job, check.ref), *ids]),
                      ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel) if ids else ""
     return n.NoticeButtons(
         pull=issue(n.PULL_ACTION, shlex.join([*on_host, "pull", check.ref]),
@@ -185,6 +185,12 @@ def notice_buttons(ctx: JobContext, check: ImageCheck) -> n.NoticeButtons:
         recreate=recreate,
         snooze=issue(n.SNOOZE_ACTION, shlex.join(["jobs", "snooze", check.ref]),
                      ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel))
+
+
+def recreate_words(job: UpdateJobConfig, ref: str) -> list[str]:
+    """The recreate a notice's button runs: pull `ref`, recreate on it, and with the job's
+    `cleanup = true` remove the image it replaced when nothing else uses it."""
+    return ["recreate", "--pull", *(["--cleanup"] if job.cleanup else []), "--image", ref]
 
 
 def recreate_all(engine: Engine, ref: str, watchers: Iterable[Watcher],
@@ -262,9 +268,10 @@ def run(ctx: JobContext) -> JobReport:
     reminder = policy.reminder(ctx, checks)
     notices.extend([reminder] if reminder else [])
     if job.watch_tags:
-        told, listed = tag_notices(ctx, plans)
+        told, listed, held_tags = tag_notices(ctx, plans)
         notices.extend(told)
         forget.extend(listed)
+        young += held_tags
     failed = sum(1 for c in checks if c.error and c.via != rc.VIA_SKIPPED) + len(failed_hosts)
     if swarm is not None:  # Swarm services (bot/jobs/services.py)
         notices.extend(swarm.notices)
@@ -296,9 +303,10 @@ def _registry_notes(ctx: JobContext, checks: list[ImageCheck], skipped: list[str
 
 
 def tag_notices(ctx: JobContext, plans: list[rc.HostPlan]
-                ) -> tuple[list[Notice], list[tuple[str, str]]]:
-    """`app 1.25.3 -> 1.25.4 available`: once per newer tag, host and job (seen markers);
-    and the markers of tag lists that failed before and were read now (to forget)."""
+                ) -> tuple[list[Notice], list[tuple[str, str]], int]:
+    """`app 1.25.3 -> 1.25.4 available`: once per newer tag, host and job (seen markers),
+    once the tag's image is older than min_age; the markers of tag lists that failed before
+    and were read now (to forget); how many new tags min_age holds back."""
     job = ctx.update_job
     found, errors = rc.new_tags(rc.shared(ctx.services), job,
                                 {ref for plan in plans for ref in plan.targets})
@@ -310,11 +318,18 @@ def tag_notices(ctx: JobContext, plans: list[rc.HostPlan]
                                   seen=(f"{plan.host}/{ref}", TAGS_FAILED)))
     listed = [(f"{plan.host}/{ref}", TAGS_FAILED) for plan in plans for ref in plan.targets
               if ref not in errors]
+    holds: dict[tuple[str, str], str] = {}  # (watched ref, tag): why min_age holds it
+    held: set[tuple[str, str]] = set()
     for plan in plans:
         for new in (new for new in found if new.ref in plan.targets):
             key = f"{plan.host}/{new.repository}"
             marker = f"tag:{new.tag}"
             if _seen(ctx, key, marker):
+                continue
+            if (new.ref, new.tag) not in holds:
+                holds[new.ref, new.tag] = policy.tag_held(ctx, new.ref, new.tag)
+            if holds[new.ref, new.tag]:  # not offered yet; told once it is old enough
+                held.add((new.ref, new.tag))
                 continue
             users = plan.targets[new.ref]
             notices.append(Notice(
@@ -322,7 +337,7 @@ def tag_notices(ctx: JobContext, plans: list[rc.HostPlan]
                 n.TagAvailable(job.name, plan.host, new.repository, new.current, new.tag,
                                _names(users), tag_buttons(ctx, plan.host, new, users)),
                 seen=(key, marker)))
-    return notices, listed
+    return notices, listed, len(held)
 
 
 def tag_buttons(ctx: JobContext, host: str, new: rc.NewTag,
@@ -332,7 +347,7 @@ def tag_buttons(ctx: JobContext, host: str, new: rc.NewTag,
     ref = f"{new.repository}:{new.tag}"
     ids = sorted({w.id for w in users})
     recreate = issue(n.RECREATE_ACTION,
-                     shlex.join(["--host", host, "recreate", "--pull", "--image", ref, *ids]),
+                     shlex.join(["--host", host, *recreate_words(ctx.update_job, ref), *ids]),
                      ttl_seconds=NOTICE_BUTTON_SECONDS, channel=ctx.job.channel) if ids else ""
     return n.NoticeButtons(
         pull=issue(n.PULL_ACTION, shlex.join(["--host", host, "pull", ref]),

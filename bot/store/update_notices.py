@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 PENDING = "pending"
 APPLIED = "applied"
+RUNNING = "running"  # an audit row's outcome while its command is under way
+RUNNING_SECONDS = 900.0  # a row still "running" after this is a crashed process's: ignored
 
 
 class UpdateNoticeTable(Base):
@@ -108,15 +110,21 @@ def set_reminder(session: Session, job: str, at: float) -> None:
 def who_updated(store: Store, host: str, since: float, names: set[str],
                 commands: tuple[str, ...] = ("recreate", "pull", "run")) -> AuditRow | None:
     """The newest successful recreate/pull/run on `host` since `since` (unix seconds) whose
-    text names one of `names` (container IDs, names, the image reference); None: nobody."""
+    text names one of `names` (container IDs, names, the image reference), or one still
+    running (outcome RUNNING, begun in the last RUNNING_SECONDS); None: nobody."""
+    import time
     from datetime import UTC, datetime
 
     after = datetime.fromtimestamp(since, UTC)
-    query = (select(AuditTable).where(AuditTable.host == host, AuditTable.outcome == "ok",
+    recent = datetime.fromtimestamp(time.time() - RUNNING_SECONDS, UTC)
+    query = (select(AuditTable).where(AuditTable.host == host,
+                                      AuditTable.outcome.in_(("ok", RUNNING)),
                                       AuditTable.command.in_(commands), AuditTable.at >= after)
              .order_by(AuditTable.id.desc()).limit(200))
     with Session(store.engine) as session:
         for row in session.scalars(query):
+            if row.outcome == RUNNING and aware(row.at) < recent:
+                continue
             words = set(row.text.split())
             if words & names or any(word.startswith(name) for word in words for name in names
                                     if len(name) >= 12):

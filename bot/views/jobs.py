@@ -17,6 +17,7 @@ from bot.jobs.notices import (
     SNOOZE_ACTION,
     CheckedImage,
     CheckFailed,
+    CleanedImage,
     HostFailed,
     JobFailed,
     NoticeButtons,
@@ -36,6 +37,7 @@ from bot.jobs.notices import (
     UpdateSummary,
 )
 from bot.mrkdwn import Mrkdwn, channel_mention, md
+from bot.units import disk_size
 from bot.views import blocks
 from bot.views.format import ago, size, table
 from bot.views.limits import SNIPPET_CHARS
@@ -229,13 +231,18 @@ def recreated(notice: Recreated) -> Message:
     parts: list[dict[str, Any]] = [blocks.section(head), *recreate_outcomes(results)]
     if not results:
         parts.append(blocks.context("No container uses this image."))
-    parts.extend(blocks.context(
+    parts.extend(cleanup_notes(notice.cleanup))
+    parts.append(blocks.context(f"Job `{notice.job}`"))
+    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not bad)
+
+
+def cleanup_notes(cleaned: Sequence[CleanedImage]) -> list[dict[str, Any]]:
+    """One line per image a recreate replaced: removed, or kept and why (`cleanup`)."""
+    return [blocks.context(
         f":wastebasket: removed the old image `{image.image_id.removeprefix('sha256:')[:12]}`"
         if image.removed else
         f"Kept the old image `{image.image_id.removeprefix('sha256:')[:12]}`: {image.reason}.")
-        for image in notice.cleanup)
-    parts.append(blocks.context(f"Job `{notice.job}`"))
-    return Message(text=head.replace("`", ""), blocks=tuple(parts), ok=not bad)
+        for image in cleaned]
 
 
 def pull_failed(notice: PullFailed) -> Message:
@@ -315,7 +322,7 @@ def _image_lines(images: Sequence[PrunedImage]) -> list[str]:
 
 def prune_dry_run(notice: PruneDryRun) -> Message:
     head = (f":mag: Dry run of `{notice.job}` on {notice.host}: would remove "
-            f"{len(notice.images)} image(s), up to {size(notice.total_bytes)}.")
+            f"{len(notice.images)} image(s), freeing {disk_size(notice.total_bytes)}.")
     parts = [blocks.section(head)]
     if notice.images:
         parts.append(blocks.code(_code_lines(_image_lines(notice.images))))
@@ -330,14 +337,19 @@ def _refused_lines(images: Sequence[RefusedImage]) -> list[str]:
 
 
 def prune_report(notice: PruneReport) -> Message:
-    reclaimed = max(0, notice.before - notice.after)
+    # The engine's figure; a notice queued before it existed has the before/after sizes.
+    legacy = notice.reclaimed is None
+    reclaimed = max(0, notice.before - notice.after) if legacy else max(0, notice.reclaimed or 0)
     icon = ":broom:" if not notice.refused else ":warning:"
     head = (f"{icon} `{notice.job}` on {notice.host}: removed {len(notice.removed)} image(s), "
-            f"reclaimed {size(reclaimed)}.")
+            f"reclaimed {disk_size(reclaimed)}.")
+    facts = [("Images before", size(notice.before)), ("Images after", size(notice.after))
+             ] if legacy else []
     parts = [blocks.section(head),
-             *blocks.fields([("Images before", size(notice.before)),
-                             ("Images after", size(notice.after)),
-                             ("Reclaimed", size(reclaimed)),
+             *blocks.fields([*facts,
+                             ("Reclaimed", f"{disk_size(reclaimed)} (the engine's figure: the "
+                                           "layers it deleted)" if not legacy
+                              else disk_size(reclaimed)),
                              ("Kept", f"{notice.kept} (in use or by `keep`)")])]
     if notice.removed:
         parts.append(blocks.code(_code_lines(_image_lines(notice.removed))))
