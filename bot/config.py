@@ -277,6 +277,8 @@ class StoreConfig(Section):
 
     audit_retention_days: int = Field(365, ge=1)
     job_history_days: int = Field(365, ge=1)
+    # Closed incidents (recovered, resolved, summarized) and their delivered message rows.
+    incident_history_days: int = Field(90, ge=1)
 
 
 def _duration(value: object) -> timedelta:
@@ -453,7 +455,7 @@ def _unique_job_names(jobs: list[PruneJobConfig | UpdateJobConfig]
 
 
 _SELECTOR = re.compile(r"^(label|name|image|compose):\S+$")
-ALERT_EVENTS = ("die", "oom", "unhealthy", "restart_loop")
+ALERT_EVENTS = ("die", "oom", "unhealthy", "restart_loop", "task_failed")
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -470,7 +472,8 @@ class AlertConfig(Section):
     name: str
     channel: str
     hosts: list[str] = []
-    events: list[Literal["die", "oom", "unhealthy", "restart_loop"]] = [
+    # task_failed (Swarm tasks that fail or are rejected) only when asked for.
+    events: list[Literal["die", "oom", "unhealthy", "restart_loop", "task_failed"]] = [
         "die", "oom", "unhealthy", "restart_loop"]
     containers: list[str] = []
     exclude: list[str] = []
@@ -516,7 +519,8 @@ class AlertConfig(Section):
     def _some_events(cls, value: list[str]) -> list[str]:
         if not value:
             raise ValueError("an alert rule watches at least one event: "
-                             "events = [\"die\", \"oom\", \"unhealthy\", \"restart_loop\"]")
+                             "events = [\"die\", \"oom\", \"unhealthy\", \"restart_loop\", "
+                             "\"task_failed\"]")
         return value
 
 

@@ -45,6 +45,29 @@ class EngineEvent:
 
 
 @dataclass(frozen=True)
+class FailedTask:
+    """A Swarm task that failed or was rejected (no container event tells of a rejected one):
+    its service, as a `task_failed` rule's selectors see it, and what the task reported."""
+
+    time_ns: int  # the task's status timestamp
+    task_id: str
+    task: str  # service.slot, or service.nodeID for a global service
+    service_id: str
+    service: str
+    node: str
+    image: str
+    state: str  # failed | rejected
+    error: str  # "task: non-zero exit (1)", "No such image: ...", masked
+    exit_code: int
+    attributes: dict[str, str] = field(default_factory=dict)  # service labels, name, image
+
+    @property
+    def key(self) -> str:
+        """Unique per task (a retry is a new task), led by its time like an event's key."""
+        return f"{self.time_ns}:{self.task_id}"
+
+
+@dataclass(frozen=True)
 class ContainerFacts:
     """What an incident says about a container, read right after the event."""
 

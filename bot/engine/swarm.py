@@ -21,6 +21,7 @@ import docker.errors
 from docker.types.daemon import CancellableStream
 
 from bot.engine.client import Engine
+from bot.engine.events import FailedTask
 from bot.engine.results import LogText
 from bot.engine.streams import Closable
 from bot.engine.swarm_results import (
@@ -616,3 +617,65 @@ def failed_tasks(engine: Engine, since: datetime) -> list[TaskRow]:
         return []
     names = {service["ID"]: service["Spec"]["Name"] for service in engine.api.services()}
     return _task_rows(engine, tasks, names)
+
+
+_FRACTION = re.compile(r"\.(\d{1,9})")
+COMPOSE_PROJECT = "com.docker.compose.project"
+
+
+def _time_ns(text: str) -> int:
+    """A task's RFC 3339 timestamp to unix ns, its nanoseconds kept (keys must not collide)."""
+    moment = from_docker(text)
+    if moment is None:
+        return 0
+    fraction = _FRACTION.search(text)
+    nanos = int(fraction.group(1).ljust(9, "0")) if fraction else 0
+    return int(moment.replace(microsecond=0).timestamp()) * 1_000_000_000 + nanos
+
+
+@swarm_call
+def failed_service_tasks(engine: Engine, since_ns: int) -> list[FailedTask]:
+    """Tasks that failed or were rejected after `since_ns`, oldest first, each with its service's
+    labels, name and image (a stack's namespace also as the compose project) for the selectors.
+    One task list, then one service and one node list when there is something to tell."""
+    tasks = [(task, _time_ns(str((task.get("Status") or {}).get("Timestamp") or "")))
+             for task in engine.api.tasks()
+             if (task.get("Status") or {}).get("State") in _FAILED_STATES]
+    tasks = [(task, at) for task, at in tasks if at > since_ns]
+    if not tasks:
+        return []
+    services = {service["ID"]: service for service in engine.api.services()}
+    nodes = _node_names(engine)
+    found = []
+    for task, at in sorted(tasks, key=lambda item: item[1]):
+        service = services.get(task.get("ServiceID", ""))
+        if service is None:  # removed meanwhile: nothing left to alert about
+            continue
+        spec = service.get("Spec") or {}
+        name = str(spec.get("Name") or "")
+        status = task.get("Status") or {}
+        image = str(((task.get("Spec") or {}).get("ContainerSpec") or {}).get("Image") or "")
+        attributes = {str(k): str(v) for k, v in (spec.get("Labels") or {}).items()}
+        attributes.update(name=name, image=image.split("@", 1)[0])
+        if STACK_LABEL in attributes:
+            attributes.setdefault(COMPOSE_PROJECT, attributes[STACK_LABEL])
+        slot = int(task.get("Slot") or 0)
+        node_id = str(task.get("NodeID") or "")
+        found.append(FailedTask(
+            time_ns=at, task_id=str(task["ID"]),
+            task=f"{name}.{slot}" if slot else f"{name}.{node_id}",
+            service_id=str(service["ID"]), service=name, node=nodes.get(node_id, node_id),
+            image=image, state=str(status.get("State") or ""),
+            error=mask_output(str(status.get("Err") or "")),
+            exit_code=int(((status.get("ContainerStatus") or {}).get("ExitCode")) or 0),
+            attributes=attributes))
+    return found
+
+
+@swarm_call
+def service_running(engine: Engine, service_id: str) -> bool:
+    """Whether every task the service wants running runs (and at least one does): what a
+    task_failed incident waits for before it recovers. False when the service is gone."""
+    wanted = engine.api.tasks(filters={"service": [service_id], "desired-state": ["running"]})
+    return bool(wanted) and all((task.get("Status") or {}).get("State") == "running"
+                                for task in wanted)

@@ -14,8 +14,9 @@ INSPECT_ACTION = "dockops.incident.inspect"
 ROLLBACK_ACTION = "dockops.incident.rollback"
 MUTE_ACTION = "dockops.incident.mute"
 RESOLVE_ACTION = "dockops.incident.resolve"
+TASKS_ACTION = "dockops.incident.tasks"  # a service's `service ps`
 INCIDENT_ACTIONS = (RESTART_ACTION, LOGS_ACTION, INSPECT_ACTION, ROLLBACK_ACTION, MUTE_ACTION,
-                    RESOLVE_ACTION)
+                    RESOLVE_ACTION, TASKS_ACTION)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class IncidentButtons:
     rollback: str = ""
     mute: str = ""
     resolve: str = ""
+    tasks: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class IncidentCard:
     container_id: str
     image: str
     digest: str
-    kind: str  # die | oom | unhealthy | restart_loop
+    kind: str  # die | oom | unhealthy | restart_loop | task_failed (container = the service)
     exit_code: int
     oom_killed: bool
     health_output: str
@@ -61,6 +63,11 @@ class IncidentCard:
     loop_window: str
     buttons: IncidentButtons
     recovered_after: float = 0.0  # recovered: from the incident to running (healthy) again
+    task: str = ""  # task_failed: the task (web.1), its ID, node, state and error
+    task_id: str = ""
+    node: str = ""
+    task_state: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ class IncidentReply:
     seconds: float = 0.0  # recovered: after how long; loop: the window
     restarts: int = 0
     by: str = ""
+    task: str = ""  # task_failed: which task failed again, where, and why
+    node: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 
 from bot.engine.events import container_facts
+from bot.engine.swarm import service_running
 from bot.errors import DockopsError
 from bot.incidents.follower import HostFollower
+from bot.incidents.tasks import TaskPoller, wants_tasks
 from bot.incidents.tracker import Tracker
 from bot.services import Services
 from bot.store import incidents as records
@@ -44,6 +46,10 @@ class Incidents:
         extra = {"window": window} if window is not None else {}
         self.followers = [HostFollower(name, engine, self.tracker, self.stop_event, **extra)
                           for name, engine in services.hosts.engines.items()]
+        rules = services.settings.alerts
+        self.pollers = [TaskPoller(name, engine, self.tracker, self.stop_event)
+                        for name, engine in services.hosts.engines.items()
+                        if wants_tasks(rules, name)]
         self._ticker: threading.Thread | None = None
 
     @property
@@ -59,18 +65,29 @@ class Incidents:
             if records.cursor(self.services.store, follower.host) is None:
                 with self.services.store.session.begin() as session:
                     records.move_cursor(session, follower.host, time.time_ns())
+        for poller in self.pollers:
+            if records.cursor(self.services.store, poller.cursor_host) is None:
+                with self.services.store.session.begin() as session:
+                    records.move_cursor(session, poller.cursor_host, time.time_ns())
         for follower in self.followers:
             follower.start()
+        for poller in self.pollers:
+            poller.start()
         self._ticker = threading.Thread(target=self._tick_loop, name="incidents", daemon=True)
         self._ticker.start()
         log.info("following container events of %d host(s) for %d alert rule(s)",
                  len(self.followers), len(self.services.settings.alerts))
+        if self.pollers:
+            log.info("polling failed Swarm tasks of %d host(s) for task_failed",
+                     len(self.pollers))
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()
         deadline = time.monotonic() + timeout
         for follower in self.followers:
             follower.join(max(0.1, deadline - time.monotonic()))
+        for poller in self.pollers:
+            poller.join(max(0.1, deadline - time.monotonic()))
         if self._ticker is not None:
             self._ticker.join(max(0.1, deadline - time.monotonic()))
             self._ticker = None
@@ -96,4 +113,17 @@ class Incidents:
             since = max(facts.started_at, incident.running_since)
             if moment - since >= self.tracker.recovery_seconds:
                 self.tracker.recovered(incident.id, moment - since)
+        for incident in records.open_incidents(self.services.store):
+            if incident.kind == "task_failed" and incident.state == "open" \
+                    and moment - incident.last_event_at >= self.tracker.recovery_seconds:
+                self._service_recovered(incident, moment)
         self.tracker.summarize_quiet(moment)
+
+    def _service_recovered(self, incident: records.Incident, moment: float) -> None:
+        """No failed task for the recovery time and every wanted task runs: recovered."""
+        try:
+            engine = self.services.hosts.get(incident.host)
+            if service_running(engine, incident.container_id):
+                self.tracker.recovered(incident.id, moment - incident.last_event_at)
+        except DockopsError:
+            return

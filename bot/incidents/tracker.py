@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.config import AlertConfig, Settings
-from bot.engine.events import ContainerFacts, EngineEvent
+from bot.engine.events import ContainerFacts, EngineEvent, FailedTask
 from bot.incidents import notices as n
 from bot.incidents.rules import quiet_now, watches
 from bot.jobs import outbox as queue
@@ -38,6 +38,8 @@ KILL_GRACE_NS = 30 * 1_000_000_000
 OOM_DIE_NS = 10 * 1_000_000_000
 # Thread replies per incident before only the counter in the message moves.
 MAX_REPLIES = 5
+# A Swarm task's container carries this label: for a task_failed rule the task alerts, not it.
+SWARM_TASK_LABEL = "com.docker.swarm.task.id"
 
 Facts = Callable[[str, EngineEvent, int], ContainerFacts]
 Change = Callable[[str, str], Any]
@@ -112,6 +114,8 @@ class Tracker:
             return 0
         if not kind or facts is None:
             return 0
+        if "task_failed" in rule.events and SWARM_TASK_LABEL in event.attributes:
+            return 0  # the task poller tells of it, once per service
         if kind == "die":
             exit_code = records.int_or(event.attributes.get("exitCode"), facts.exit_code)
             oom_ns = self._oom.get(event.container_id, 0)
@@ -266,6 +270,111 @@ class Tracker:
         queue.rows.queue(session, row.channel,
                          {**n.encode(card), "update_of": f"incident:{row.id}:message"},
                          f"incident:{row.id}:update:{stamp}")
+
+    # -- Swarm tasks (task_failed) ---------------------------------------------------------------
+
+    def handle_task(self, host: str, task: FailedTask) -> int:
+        """A failed or rejected Swarm task, for every task_failed rule that watches its service
+        (a no-op when its key was handled before); incidents opened."""
+        cursor_host = records.tasks_cursor_host(host)
+        with self._lock:
+            cursor = records.cursor(self.store, cursor_host)
+            if cursor is not None and cursor.handled(task.time_ns, task.key):
+                return 0
+            rules = [rule for rule in self.rules_for(host, task.attributes)
+                     if "task_failed" in rule.events]
+            opened = 0
+            with self.store.session.begin() as session:
+                for rule in rules:
+                    opened += self._apply_task(session, rule, host, task)
+                records.note_seen(session, cursor_host, task.key)
+        if rules:
+            self.wake()
+        return opened
+
+    def _apply_task(self, session: Session, rule: AlertConfig, host: str, task: FailedTask
+                    ) -> int:
+        if task.exit_code and task.exit_code in rule.ignore_exit_codes:
+            return 0
+        if records.muted(session, rule.name, task.service, time.time()):
+            return 0
+        now_s = task.time_ns / 1e9
+        row = records.open_incident_row(session, rule.name, host, task.service_id)
+        window_ns = int(rule.group_window.total_seconds() * 1e9)
+        if row is not None and task.time_ns - int(row.last_event_at * 1e9) <= window_ns:
+            self._group_task(session, row, task)
+            return 0
+        if row is not None:  # an older incident of it, outside the window: this one replaces it
+            row.state, row.closed_at, row.closed_by = "resolved", now_s, "a newer incident"
+        quiet = quiet_now(rule, now_s)
+        row = records.add_incident(
+            session, rule=rule.name, host=host, container_id=task.service_id,
+            container=task.service, channel=rule.channel, kind="task_failed",
+            state="quiet" if quiet else "open", opened_at=now_s, last_event_at=now_s,
+            closed_at=0.0, count=1, restarts=0, running_since=0.0, closed_by="", facts="{}")
+        metrics.INCIDENTS_OPENED.labels(host, rule.name).inc()
+        image, _, digest = task.image.partition("@")
+        card = n.IncidentCard(
+            incident_id=row.id, rule=rule.name, host=host, container=task.service,
+            container_id=task.service_id, image=image, digest=f"{image}@{digest}" if digest
+            else "", kind="task_failed", exit_code=task.exit_code, oom_killed=False,
+            health_output="", restart_count=0, ran_seconds=-1.0, log_lines=0, log_tail="",
+            change_by="", change_command="", change_at=0.0, count=1, state="open",
+            opened_at=now_s, closed_at=0.0, closed_by="", loop_restarts=0, loop_window="",
+            buttons=n.IncidentButtons(), task=task.task, task_id=task.task_id, node=task.node,
+            task_state=task.state, error=task.error)
+        if not quiet:
+            card = replace(card, buttons=self._service_buttons(session, host, rule, row.id,
+                                                               task.service))
+            payload = {**n.encode(card), "remember": True, "event_ns": task.time_ns,
+                       "host": host}
+            queue.rows.queue(session, rule.channel, payload, f"incident:{row.id}:message")
+        records.set_facts(session, row, {"card": asdict(card), "replies": 0})
+        return 1
+
+    def _group_task(self, session: Session, row: IncidentTable, task: FailedTask) -> None:
+        """Another failed task of the service within the window: the counter, a thread line."""
+        doc = _doc(row)
+        card = doc.get("card") or {}
+        row.count += 1
+        row.last_event_at = max(row.last_event_at, task.time_ns / 1e9)
+        card.update(count=row.count, task=task.task, task_id=task.task_id, node=task.node,
+                    task_state=task.state, error=task.error, exit_code=task.exit_code)
+        doc["card"] = card
+        if row.state == "open" and doc.get("replies", 0) < MAX_REPLIES:
+            doc["replies"] = doc.get("replies", 0) + 1
+            reply = n.IncidentReply(row.id, row.container, "again", kind="task_failed",
+                                    exit_code=task.exit_code, count=row.count, task=task.task,
+                                    node=task.node, error=task.error)
+            queue.rows.queue(session, row.channel,
+                             {**n.encode(reply), "thread_of": f"incident:{row.id}:message"},
+                             f"incident:{row.id}:reply:{task.key}")
+        records.set_facts(session, row, doc)
+        if row.state == "open":
+            self._queue_update(session, row, None)
+
+    def _service_buttons(self, session: Session, host: str, rule: AlertConfig,
+                         incident_id: int, service: str) -> n.IncidentButtons:
+        """A service's buttons: its tasks, its logs followed in the thread, its spec, mute,
+        resolve. No Roll back: `service rollback` runs without asking first."""
+        on_host = ["--host", host] if self.settings.hosts else []
+        now = time.time()
+
+        def button(action: str, words: list[str]) -> str:
+            row = ButtonTable(token=secrets.token_urlsafe(16), action_id=action,
+                              command=shlex.join(words), channel=rule.channel,
+                              issued_by="dockops", created=now, expires=now + BUTTON_TTL)
+            session.add(row)
+            return row.token
+
+        return n.IncidentButtons(
+            tasks=button(n.TASKS_ACTION, [*on_host, "service", "ps", service]),
+            logs=button(n.LOGS_ACTION, [*on_host, "service", "logs", "-f", "--tail", "20",
+                                        service]),
+            inspect=button(n.INSPECT_ACTION, [*on_host, "service", "inspect", service]),
+            mute=button(n.MUTE_ACTION, ["alerts", "mute", rule.name, "1h", "--container",
+                                        service]),
+            resolve=button(n.RESOLVE_ACTION, ["alerts", "resolve", str(incident_id)]))
 
     # -- recoveries, resolutions, quiet hours, gaps --------------------------------------------
 

@@ -247,6 +247,23 @@ def move_cursor(session: Session, host: str, since_ns: int) -> None:
         row.seen = _recent(set(json.loads(row.seen)), since_ns)
 
 
+def tasks_cursor_host(host: str) -> str:
+    """The cursor row of a host's Swarm task poller (host names never hold '#')."""
+    return f"{host}#tasks"
+
+
+def note_seen(session: Session, host: str, key: str) -> None:
+    """Record a handled key without moving the cursor (the task poller moves it itself, well
+    behind its newest task: task states reach the manager late and out of order)."""
+    row = session.get(EventCursorTable, host)
+    if row is None:
+        session.add(EventCursorTable(host=host, since_ns=int_or(key.split(":", 1)[0]),
+                                     seen=json.dumps([key]), updated_at=time.time()))
+        return
+    row.seen = _recent({*json.loads(row.seen), key}, row.since_ns)
+    row.updated_at = time.time()
+
+
 # -- mutes --------------------------------------------------------------------------------------
 
 def mute(store: Store, rule: str, container: str, until: float, by: str) -> None:

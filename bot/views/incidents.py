@@ -16,6 +16,7 @@ from bot.incidents.notices import (
     RESOLVE_ACTION,
     RESTART_ACTION,
     ROLLBACK_ACTION,
+    TASKS_ACTION,
     EventGap,
     IncidentCard,
     IncidentNotice,
@@ -28,7 +29,7 @@ from bot.views import blocks
 from bot.views.message import Message
 
 _WHAT = {"die": "died", "oom": "was OOM-killed", "unhealthy": "is unhealthy",
-         "restart_loop": "is in a restart loop"}
+         "restart_loop": "is in a restart loop", "task_failed": "has a failed task"}
 _ICON = {"open": ":rotating_light:", "recovered": ":white_check_mark:",
          "resolved": ":ballot_box_with_check:"}
 
@@ -92,8 +93,46 @@ def headline(notice: IncidentCard) -> str:
     return f"{notice.container} {what} on {notice.host}{state}"
 
 
+def task_error(state: str, error: str) -> str:
+    """`failed: task: non-zero exit (1)`, `rejected: No such image: ...`: what Swarm says."""
+    return f"{state}: {error}" if error else (state or "failed")
+
+
+def service_card(notice: IncidentCard) -> Message:
+    """A service's failed tasks: which task, on which node, from which image, and why."""
+    title = headline(notice)
+    icon = _ICON.get(notice.state, ":rotating_light:")
+    image = notice.image + (f" ({notice.digest.rsplit('@', 1)[-1][:19]})" if notice.digest
+                            else "")
+    happened = task_error(notice.task_state, notice.error)
+    pairs: list[tuple[str, str]] = [
+        ("Service", f"`{notice.container}` ({notice.container_id[:12]})"),
+        ("Host", notice.host),
+        ("Task", f"`{notice.task}` ({notice.task_id[:12]})"), ("Node", notice.node or "unknown"),
+        ("Image", image or "unknown"), ("What happened", md("`{}`", happened)),
+        ("Failed tasks", str(notice.count)), ("Rule", notice.rule)]
+    parts: list[dict[str, Any]] = [blocks.section(md("{} *{}*", icon, title)),
+                                   *blocks.fields(pairs),
+                                   blocks.context(md("Opened {}", _when(notice.opened_at)))]
+    if notice.state == "open":
+        tokens = notice.buttons
+        row = [button for button in (
+            blocks.button("Tasks", TASKS_ACTION, tokens.tasks) if tokens.tasks else None,
+            blocks.button("Logs -f", LOGS_ACTION, tokens.logs) if tokens.logs else None,
+            blocks.button("Inspect", INSPECT_ACTION, tokens.inspect) if tokens.inspect else None,
+            blocks.button("Mute 1h", MUTE_ACTION, tokens.mute) if tokens.mute else None,
+            blocks.button("Resolve", RESOLVE_ACTION, tokens.resolve) if tokens.resolve else None,
+        ) if button is not None]
+        if row:
+            parts.append(blocks.buttons(*row))
+    text = f"{title}: {happened}" + (f" ({notice.count}x)" if notice.count > 1 else "")
+    return Message(text=text, blocks=tuple(parts))
+
+
 def card(notice: IncidentCard) -> Message:
     """The incident: what happened, where, since when, the last lines, the last change."""
+    if notice.kind == "task_failed":
+        return service_card(notice)
     title = headline(notice)
     icon = _ICON.get(notice.state, ":rotating_light:")
     image = notice.image + (f" ({notice.digest.rsplit('@', 1)[-1][:19]})" if notice.digest
@@ -151,6 +190,10 @@ def reply(notice: IncidentReply) -> Message:
         text = md(":repeat: `{}` is in a restart loop: {} restarts within {}. Further restarts "
                   "only move the counter in the message.", notice.container, notice.restarts,
                   compact(notice.seconds))
+    elif notice.kind == "task_failed":
+        text = md(":rotating_light: `{}` task `{}` failed again on node `{}`: `{}` "
+                  "(failed task {}).", notice.container, notice.task, notice.node or "?",
+                  notice.error or "failed", notice.count)
     else:
         what = {"oom": "was OOM-killed", "unhealthy": "is unhealthy again"}.get(
             notice.kind, f"died again: {exit_text(notice.exit_code, notice.oom_killed)}")
@@ -178,7 +221,8 @@ def quiet_summary(notice: QuietSummary) -> Message:
               notice.rule, len(notice.incidents), notice.quiet_hours)
     lines = [md("• {} `{}` on {}: {}{}", _when(item.opened_at), item.container, item.host,
                 "OOMKilled" if item.kind == "oom" else
-                ("unhealthy" if item.kind == "unhealthy" else exit_text(item.exit_code)),
+                ("unhealthy" if item.kind == "unhealthy" else
+                 "tasks failed" if item.kind == "task_failed" else exit_text(item.exit_code)),
                 f" ({item.count}x)" if item.count > 1 else "")
              for item in notice.incidents[:40]]
     return Message(text=head, blocks=(blocks.section(head), blocks.section(Mrkdwn("\n").join(lines))))
