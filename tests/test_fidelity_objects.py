@@ -154,10 +154,12 @@ def test_image_prune_report(confirmed: Confirmed, docker_client: docker.DockerCl
     twins = (unique("fa"), unique("fb"))
     built: list[str] = []
     try:
-        for twin in twins:
+        # Each layer its own file: two builds in the same second of the same file and bytes
+        # make one shared layer, which the first prune leaves for the second.
+        for t, twin in enumerate(twins):
             for n in range(2):
                 dockerfile = (f"FROM {busybox}\nLABEL {TEST_LABEL}={RUN_ID} {GROUP}={twin}\n"
-                              f"RUN printf helloworld1 > /eleven{n}\n")
+                              f"RUN printf helloworld1 > /eleven{t}{n}\n")
                 image, _ = docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()),
                                                       rm=True, forcerm=True)
                 built.append(image.id)

@@ -10,6 +10,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from bot.jobs import notices
+from bot.units import disk_size
+from bot.views import jobs as views
 from tests.conftest import MakePipeline
 from tests.support import BUSYBOX, RUN_ID, TEST_LABEL, RecordingResponder, image_exists, unique
 
@@ -34,6 +37,11 @@ def images(docker_client: docker.DockerClient, busybox: str, tmp_path: Path
     for image_id in built:
         with contextlib.suppress(docker.errors.NotFound):
             docker_client.images.remove(image_id, force=True)
+
+
+def own_layer(docker_client: docker.DockerClient, image_id: str) -> int:
+    """The size of the image's newest layer (its RUN step), as `docker history` shows it."""
+    return next(int(step["Size"]) for step in docker_client.api.history(image_id) if step["Size"])
 
 
 def console(make_pipeline: MakePipeline, job: str) -> Callable[[str], RecordingResponder]:
@@ -70,9 +78,13 @@ def check_prune(docker_client: docker.DockerClient, make_pipeline: MakePipeline,
                 keep_repo: str, ids: tuple[str, str, str, str]) -> None:
     dangling, unused, used, kept = ids
 
+    # Each image adds one layer of its own on the shared busybox base: removing the two
+    # frees exactly those two layers, the bytes the engine counts as SpaceReclaimed.
+    freed = disk_size(sum(own_layer(docker_client, i) for i in (dangling, unused)))
     dry = console(make_pipeline, prune_job(label, f"{keep_repo}*", dry_run="true"))
     answer = dry("jobs run nightly-prune").text()
-    assert "Dry run of nightly-prune" in answer and "would remove 2 image(s)" in answer
+    assert "Dry run of nightly-prune" in answer
+    assert f"would remove 2 image(s), freeing {freed}." in answer and "up to" not in answer
     assert f"{repo}:1" in answer and "<none>" in answer
     assert all(image_exists(docker_client, i) for i in (dangling, unused, used, kept))
 
@@ -82,12 +94,12 @@ def check_prune(docker_client: docker.DockerClient, make_pipeline: MakePipeline,
     say = console(make_pipeline, prune_job(label, f"{keep_repo}*"))
     answer = say("jobs run nightly-prune")
     text = answer.text()
-    assert "removed 2 image(s), reclaimed" in text
-    assert "Images before" in text and "Images after" in text and "Kept: 2" in text
+    assert f"removed 2 image(s), reclaimed {freed}." in text  # the engine's own figure
+    assert "Images before" not in text and "Kept: 2" in text
     assert f"{repo}:1" in text and "<none>" in text
     assert not image_exists(docker_client, dangling) and not image_exists(docker_client, unused)
     assert image_exists(docker_client, used) and image_exists(docker_client, kept)
-    assert "Job nightly-prune ok: removed 2 image(s)" in text
+    assert f"Job nightly-prune ok: removed 2 image(s), reclaimed {freed}" in text
     history = say("jobs history nightly-prune").text()
     assert "manual" in history and "removed 2 image(s)" in history
 
@@ -99,3 +111,11 @@ def test_the_console_lists_jobs_and_explains_that_pausing_needs_the_server(
     assert "nightly-prune" in listing and "never ran" in listing
     assert "The scheduler runs in dockops serve" in listing
     assert "pausing and resuming happen in dockops serve" in say("jobs pause nightly-prune").text()
+
+
+def test_a_prune_report_queued_before_the_engine_figure_still_renders_its_sizes() -> None:
+    stored = {"kind": "prune-report", "notice": {
+        "job": "nightly", "host": "local", "removed": [{"label": "<none>", "size": 5_300_000}],
+        "refused": [], "kept": 1, "before": 900_000_000, "after": 894_700_000}}
+    text = views.render(notices.decode(stored)).text
+    assert "removed 1 image(s), reclaimed 5.3MB." in text

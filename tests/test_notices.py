@@ -36,7 +36,7 @@ EVERY_KIND: list[n.NoticeData] = [
     n.PruneDryRun("nightly", "local", (n.PrunedImage("app:old", 120_000_000),), 120_000_000, 2),
     n.PruneReport("nightly", "local", (n.PrunedImage("<none>", 5_300_000),),
                   (n.RefusedImage("db:15", "in use by container 1a2b3c4d5e6f"),), 1,
-                  900_000_000, 894_700_000),
+                  reclaimed=5_300_000),
     n.JobFailed("nightly", "dockops hit an internal error (reference `ab12cd34`).", "See the log."),
     n.UpdateAvailable("updates", "local", "nginx:1.27", OLD, NEW, ("web",), BUTTONS,
                       n.UpdateDetails("2026-11-28T09:30:00Z", "linux/amd64", 60_000_000,

@@ -135,7 +135,8 @@ def freed_by_image(engine: Engine, images: Sequence[PruneImage]) -> dict[str, in
     if not planned:
         return {}
     kept: set[str] = set()
-    others = {raw["Id"] for raw in engine.api.images(all=True)} - set(planned)
+    raw_images = engine.api.images(all=True)
+    others = {raw["Id"] for raw in raw_images} - _going_with(engine, raw_images, planned)
     for image_id in others:
         try:
             layers = (engine.api.inspect_image(image_id).get("RootFS") or {}).get("Layers")
@@ -151,6 +152,27 @@ def freed_by_image(engine: Engine, images: Sequence[PruneImage]) -> dict[str, in
         freed[image_id] = sum(size for chain, size in sizes.items() if chain not in kept)
         kept.update(sizes)
     return freed
+
+
+def _going_with(engine: Engine, raw_images: Sequence[dict[str, Any]],
+                planned: Sequence[str]) -> set[str]:
+    """The planned images and the untagged parents removing them deletes too (the engine
+    prunes a parent left with no tag, no other child and no container, as a classic build's
+    intermediate images are)."""
+    parents = {raw["Id"]: raw.get("ParentId") or "" for raw in raw_images}
+    children: dict[str, set[str]] = {}
+    for image_id, parent in parents.items():
+        children.setdefault(parent, set()).add(image_id)
+    keep = ({raw["Id"] for raw in raw_images if _refs(raw)[0]}
+            | {c.get("ImageID", "") for c in engine.api.containers(all=True)})
+    going = set(planned)
+    todo = list(planned)
+    while todo:
+        parent = parents.get(todo.pop(), "")
+        if parent in parents and parent not in going | keep and children[parent] <= going:
+            going.add(parent)
+            todo.append(parent)
+    return going
 
 
 @engine_call

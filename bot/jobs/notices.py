@@ -234,7 +234,7 @@ class PruneDryRun:
     job: str
     host: str
     images: tuple[PrunedImage, ...]
-    total_bytes: int
+    total_bytes: int  # exactly what removing them frees: their layers no other image holds
     kept: int  # in use, or protected by `keep`
 
 
@@ -247,8 +247,10 @@ class PruneReport:
     removed: tuple[PrunedImage, ...]
     refused: tuple[RefusedImage, ...]
     kept: int
-    before: int  # bytes the images took
-    after: int
+    reclaimed: int | None = None  # the engine's figure: the sizes of the layers it deleted
+    # Rows queued by versions before `reclaimed` carry the images' size before and after.
+    before: int = 0
+    after: int = 0
 
 
 # -- any job -------------------------------------------------------------------------------

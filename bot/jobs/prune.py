@@ -1,22 +1,14 @@
 """The prune job: remove unused images (never forcing), honouring `until` and `keep`,
-and report what went, what it freed and what the engine refused."""
+and report what went, what the engine says it freed and what it refused."""
 
 from __future__ import annotations
 
 from bot.engine import prune as engine_prune
-from bot.engine import system
-from bot.engine.client import Engine
 from bot.engine.results import PruneImage
 from bot.errors import DockopsError
 from bot.jobs.notices import HostFailed, PrunedImage, PruneDryRun, PruneReport, RefusedImage
 from bot.jobs.report import JobContext, JobReport, Notice
-from bot.units import human_size  # the summary is a sentence for `jobs history`
-
-
-def images_size(engine: Engine) -> int:
-    """Bytes the engine's images take (`system df`, Images row)."""
-    rows = system.disk_usage(engine)
-    return next((row.size for row in rows if row.kind == "Images"), 0)
+from bot.units import disk_size  # the summary is a sentence for `jobs history`
 
 
 def _pruned(images: tuple[PruneImage, ...]) -> tuple[PrunedImage, ...]:
@@ -32,18 +24,17 @@ def prune_host(ctx: JobContext, host: str) -> tuple[Notice, str, bool]:
                                    keep=job.keep)
     key = f"{job.name}:{host}:run:{ctx.run_id}"
     if job.dry_run:
-        summary = f"dry run: would remove {len(plan.images)} image(s), up to {human_size(plan.total_bytes)}"
-        notice = PruneDryRun(job.name, host, _pruned(plan.images), plan.total_bytes,
-                             len(plan.skipped))
+        freed = engine_prune.reclaimable(engine, plan)  # exactly what the removals would free
+        summary = f"dry run: would remove {len(plan.images)} image(s), freeing {disk_size(freed)}"
+        notice = PruneDryRun(job.name, host, _pruned(plan.images), freed, len(plan.skipped))
         return Notice(key, notice), summary, True
-    before = images_size(engine)
     result = engine_prune.execute_prune(engine, plan)
-    after = images_size(engine)
-    summary = (f"removed {len(result.removed)} image(s), reclaimed {human_size(before - after)}"
+    reclaimed = max(result.space_reclaimed, 0)  # the engine's figure: the layers it deleted
+    summary = (f"removed {len(result.removed)} image(s), reclaimed {disk_size(reclaimed)}"
                + (f", {len(result.failed)} refused" if result.failed else ""))
     report = PruneReport(job.name, host, _pruned(result.removed),
                          tuple(RefusedImage(image.label, reason) for image, reason in result.failed),
-                         len(plan.skipped), before, after)
+                         len(plan.skipped), reclaimed)
     return Notice(key, report), summary, not result.failed
 
 
