@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -101,3 +102,55 @@ def test_events_match_the_cli(run_command: Run, make_container: Make,
     assert len(ours) == len(theirs) >= 3
     for mine, cli_line in zip(ours, theirs, strict=True):
         assert_same("events", {"line": mine}, {"line": cli_line})
+
+
+def test_stats_no_stream_format_matches_the_cli(run_command: Run, make_container: Make) -> None:
+    web = make_container(mem_limit="64m")
+    worker = make_container()
+    # CPU, memory and I/O move between two samples: the fields that hold still, compared whole.
+    plain = "{{.Container}} {{.ID}} {{.Name}} {{.PIDs}}"
+    for template, names in ((plain, ()),
+                            ("table {{.Container}}\\t{{.Name}}\\t{{.ID}}\\t{{.PIDs}}",
+                             (web.name, worker.id))):
+        command = f"stats --no-stream --format '{template}' {' '.join(names)}"
+        ours = block_lines(run_command, command)
+        theirs = cli("stats", "--no-stream", "--format", template.replace("\\t", "\t"),
+                     *names).splitlines()
+        if not names:  # every running container: other tests' may come and go meanwhile
+            ours = [line for line in ours if line.startswith(web.id[:12])]
+            theirs = [line for line in theirs if line.startswith(web.id[:12])]
+        assert_same("stats --format", {template: ours}, {template: theirs})
+    mine = json.loads(block_lines(run_command, f"stats --no-stream --format json {web.name}")[0])
+    cli_row = cli_json("stats", "--no-stream", web.name)[0]
+    assert list(mine) == list(cli_row)  # the same keys in the same order
+    assert_same("stats --format", {"Limit": mine["MemUsage"].split(" / ")[1]},
+                {"Limit": cli_row["MemUsage"].split(" / ")[1]})
+
+
+def test_history_format_matches_the_cli(run_command: Run, busybox: str) -> None:
+    for template in ("{{json .}}", "json", "{{.ID}}|{{.CreatedSince}}|{{.CreatedAt}}|{{.Size}}",
+                     "table {{.ID}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}"):
+        for flags in ((), ("--no-trunc",)):
+            ours = block_lines(run_command, " ".join(("history", *flags, "--format",
+                                                      f"'{template}'", busybox)))
+            theirs = cli("history", *flags, "--format", template.replace("\\t", "\t"),
+                         busybox).splitlines()
+            assert_same("history --format", {template: ours}, {template: theirs})
+
+
+def test_events_format_matches_the_cli(run_command: Run, make_container: Make,
+                                       docker_client: docker.DockerClient) -> None:
+    since = str(int(time.time()) - 1)
+    job = make_container(["sh", "-c", "exit 2"], labels={"team": "a<b>&c"})
+    wait_for(lambda: docker_client.api.inspect_container(job.id)["State"]["Status"] == "exited",
+             timeout=10, what="exit")
+    until = str(int(time.time()) + 1)
+    time.sleep(1.2)  # until must have passed for both
+    for template in ("{{json .}}", "json", "{{.Time}} {{.TimeNano}} {{.Status}} {{.ID}} {{.From}} "
+                     "{{.Scope}} {{.Type}} {{.Action}} {{json .Actor}} {{.Actor.Attributes.team}}"):
+        ours = block_lines(run_command, f"events --since {since} --until {until} "
+                                        f"-f container={job.id} --format '{template}'")
+        theirs = cli("events", "--since", since, "--until", until, "--filter",
+                     f"container={job.id}", "--format", template).splitlines()
+        assert len(ours) == len(theirs) >= 3
+        assert_same("events --format", {template: ours}, {template: theirs})

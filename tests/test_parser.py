@@ -37,6 +37,11 @@ from bot.errors import UsageError
     ("image prune -a --filter until=24h", "image prune",
      {"all": True, "filter": PruneFilters(until=timedelta(hours=24))}, ()),
     ("ps \u201c-a\u201d", "ps", {"all": True}, ()),
+    # `events -f` alone follows (the CLI would want a filter); with one, it filters.
+    ("events -f", "events", {"follow": True}, ()),
+    ("events -f --since 10m", "events", {"follow": True, "since": "10m"}, ()),
+    ("events -f type=container", "events", {"follow": False, "filter": {"type": ("container",)}},
+     ()),
 ])
 def test_parses_like_the_docker_cli(text: str, command: str, options: dict, args: tuple) -> None:
     invocation = parse(text, TABLE)

@@ -206,6 +206,13 @@ def test_events_past_range_and_live(make_pipeline: Callable[..., Run], make_cont
     wait_for(lambda: f"container pause {job.id}" in render(thread.updates[-1]), timeout=15,
              what="the live event")
     stop_live(thread)
+    thread = live(run, "events -f")  # `-f` alone: follow every event
+    docker_client.api.unpause(job.id)
+    wait_for(lambda: f"container unpause {job.id}" in render(thread.updates[-1]), timeout=15,
+             what="the live event")
+    stop_live(thread)
+    outcome, sent = run("events -f --until 0s")
+    assert not outcome.ok and "use one" in sent.text()
 
 
 # -- suggestions ---------------------------------------------------------------------------------

@@ -173,6 +173,10 @@ def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], 
             if flag is None:
                 raise _usage(command, f"unknown flag: --{name}")
             if flag.takes_value and not eq:
+                if flag.alone and _no_value_follows(words, i):
+                    options[flag.alone] = True
+                    typed.add(flag.alone)
+                    continue
                 if i >= len(words):
                     raise _usage(command, f"flag needs an argument: --{name}")
                 value, i = words[i], i + 1
@@ -190,6 +194,10 @@ def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], 
                 _assign(command, flag, f"-{letter}", options, collected, None)
                 continue
             value = cluster[j + 1:].removeprefix("=")
+            if not value and flag.alone and _no_value_follows(words, i):
+                options[flag.alone] = True
+                typed.add(flag.alone)
+                break
             if not value:
                 if i >= len(words):
                     raise _usage(command, f"flag needs an argument: {letter!r} in {word}")
@@ -200,6 +208,11 @@ def _parse_options(command: Command, words: list[str]) -> tuple[dict[str, Any], 
         if isinstance(flag.kind, Kind) and flag.dest in collected:
             options[flag.dest] = flag.kind.gather(tuple(collected[flag.dest]))
     return options, args, typed
+
+
+def _no_value_follows(words: list[str], i: int) -> bool:
+    """Nothing, or another flag, comes after a flag that wanted a value."""
+    return i >= len(words) or words[i].startswith("-")
 
 
 def _assign(command: Command, flag: Flag, typed: str, options: dict[str, Any],

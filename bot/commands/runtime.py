@@ -48,10 +48,14 @@ STATS = Command(
         Flag("all", "a", help="Show all containers (default shows just running)"),
         Flag("no-stream", help="Disable streaming stats and only pull the first result"),
         Flag("no-trunc", help="Do not truncate output"),
+        Flag("format", kind="str", help="Format --no-stream output with a Go template, e.g. "
+                                        "'table {{.Name}}\\t{{.CPUPerc}}' or 'json'",
+             metavar="TEMPLATE"),
         HOST_FLAG,
     ),
     aliases=(("container", "stats"),),
-    examples=("stats --no-stream", "stats --no-stream web worker", "stats web"),
+    examples=("stats --no-stream", "stats --no-stream web worker", "stats web",
+              "stats --no-stream --format '{{.Name}}: {{.MemUsage}}'"),
     role_for=_live_role,
 )
 
@@ -111,10 +115,13 @@ HISTORY = Command(
     flags=(
         Flag("no-trunc", help="Don't truncate output"),
         Flag("quiet", "q", help="Only show image IDs"),
+        Flag("format", kind="str", help="Format output with a Go template, e.g. "
+                                        "'{{.ID}} {{.Size}}' or 'json'", metavar="TEMPLATE"),
         _LONG_HOST,
     ),
     aliases=(("image", "history"),),
-    examples=("history dockops-test/busybox", "history --no-trunc nginx:1.27", "history -q app"),
+    examples=("history dockops-test/busybox", "history --no-trunc nginx:1.27", "history -q app",
+              "history --format '{{.CreatedBy}}' app"),
 )
 
 EVENTS = Command(
@@ -127,12 +134,19 @@ EVENTS = Command(
                                        "without it they stream live into a thread, bounded "
                                        "(operator)", metavar="TIME"),
         Flag("filter", "f", KeyValue("type=container", collect="filters"),
-             "Filter output (type=, event=, container=, image=, label=, ...)", "KEY=VALUE"),
+             "Filter output (type=, event=, container=, image=, label=, ...); `-f` with no "
+             "filter after it means --follow", "KEY=VALUE", alone="follow"),
+        Flag("follow", help="Stream events live into a thread, bounded (the default without "
+                            "--until)"),
+        Flag("format", kind="str", help="Format output with a Go template, e.g. "
+                                        "'{{.Action}} {{.Actor.Attributes.name}}' or 'json'",
+             metavar="TEMPLATE"),
         HOST_FLAG,
     ),
     aliases=(("system", "events"),),
-    examples=("events --since 10m --until 0s", "events -f type=container",
-              "events --since 1h --until 30m -f event=die"),
+    examples=("events --since 10m --until 0s", "events -f", "events -f type=container",
+              "events --since 1h --until 30m -f event=die",
+              "events --since 10m --until 0s --format json"),
     role_for=_events_role,
 )
 

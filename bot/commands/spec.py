@@ -23,6 +23,8 @@ class Flag:
     help: str = ""
     metavar: str = ""
     default: Any = None
+    # A bool flag this one sets when typed with no value (`events -f` alone: follow).
+    alone: str = ""
 
     @property
     def dest(self) -> str:

@@ -583,3 +583,5 @@ class EngineEvent:
     action: str
     actor_id: str
     attributes: tuple[tuple[str, str], ...] = ()
+    # The engine's own fields as `--format` reads them (status, id, from, scope, time...).
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

@@ -379,7 +379,7 @@ def event_of(raw: Mapping[str, Any]) -> EngineEvent:
     nano = int(raw.get("timeNano") or 0) or int(raw.get("time") or 0) * 1_000_000_000
     attributes = tuple(sorted((str(k), str(v)) for k, v in (actor.get("Attributes") or {}).items()))
     return EngineEvent(nano, raw.get("Type") or "", raw.get("Action") or raw.get("status") or "",
-                       actor.get("ID") or raw.get("id") or "", attributes)
+                       actor.get("ID") or raw.get("id") or "", attributes, dict(raw))
 
 
 @engine_call

@@ -42,7 +42,12 @@ def stats(ctx: Context) -> Message | None:
     no_trunc = bool(inv.opt("no_trunc"))
     if inv.opt("no_stream"):
         return views.stats(engine.stats(ctx.engine, [i for i, _ in targets]), no_trunc=no_trunc,
-                           all=bool(inv.opt("all")), host=ctx.host_label)
+                           all=bool(inv.opt("all")), host=ctx.host_label,
+                           template=inv.opt("format"), typed=inv.args)
+    if inv.opt("format"):
+        raise UsageError("`--format` shapes the `--no-stream` snapshot; a live `stats` keeps "
+                         "the CLI's table.",
+                         detail="Add `--no-stream`: `/docker stats --no-stream --format ...`.")
     _check_follow_room(ctx, "A live `stats`")
     idle = [name for name, (_, running) in zip(inv.args, targets, strict=False) if not running]
     if idle:
@@ -131,7 +136,7 @@ def history(ctx: Context) -> Message:
     inv = ctx.invocation
     rows = engine.history(ctx.engine, inv.args[0])
     return views.history(inv.args[0], rows, no_trunc=bool(inv.opt("no_trunc")),
-                         quiet=bool(inv.opt("quiet")))
+                         quiet=bool(inv.opt("quiet")), template=inv.opt("format"))
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -141,6 +146,10 @@ def events(ctx: Context) -> Message | None:
     inv = ctx.invocation
     since_text, until_text = inv.opt("since"), inv.opt("until")
     since = engine_timestamp(since_text) if since_text else None
+    if until_text and inv.opt("follow"):
+        raise UsageError("`events -f` follows live and `--until` lists a past range: use one.",
+                         detail="Example: /docker events -f type=container, or /docker events "
+                                "--since 10m --until 0s")
     if until_text:
         until = engine_timestamp(until_text)
         if float(until) - time.time() > 1:
@@ -151,10 +160,12 @@ def events(ctx: Context) -> Message | None:
             raise UsageError("`--since` is after `--until`: there is nothing in between.")
         found, cut = engine.events(ctx.engine, since=since, until=until,
                                    filters=inv.opt("filter"))
-        return views.events(found, cut=cut, host=ctx.host_label)
+        return views.events(found, cut=cut, host=ctx.host_label, template=inv.opt("format"))
     _check_follow_room(ctx, "A live `events`")
+    template = inv.opt("format")
     stream = engine.open_events(ctx.engine, since=since, filters=inv.opt("filter"),
-                                line=views.event_line)
+                                line=views.event_formatter(template) if template
+                                else views.event_line)
     start_follow(ctx, "*Engine events*", "events", StreamReader(stream, "events"),
                  describe_end=lambda: "the engine closed the events stream")
     return None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.engine.results import ContainerStats, Done, EngineEvent, FileChange, HistoryRow, Target
 from bot.mrkdwn import md
 from bot.units import ago, bytes_size, ellipsis, human_size, human_size_with_precision, short_id
-from bot.views import blocks
+from bot.views import blocks, gotemplate
 from bot.views.format import table
 from bot.views.message import Message
 from bot.views.output import text_output
@@ -17,6 +18,12 @@ from bot.views.output import text_output
 STATS_HEADERS = ("CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O",
                  "BLOCK I/O", "PIDS")
 HISTORY_HEADERS = ("IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT")
+# `--format` fields and their `table` headers, as docker/cli's formatter names them.
+STATS_FIELDS = {"BlockIO": "BLOCK I/O", "CPUPerc": "CPU %", "Container": "CONTAINER",
+                "ID": "CONTAINER ID", "MemPerc": "MEM %", "MemUsage": "MEM USAGE / LIMIT",
+                "Name": "NAME", "NetIO": "NET I/O", "PIDs": "PIDS"}
+HISTORY_FIELDS = {"Comment": "COMMENT", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
+                  "CreatedSince": "CREATED", "ID": "IMAGE", "Size": "SIZE"}
 
 
 def _where(host: str) -> str:
@@ -44,15 +51,31 @@ def stats_table(rows: Sequence[ContainerStats], *, no_trunc: bool = False) -> st
     return table(STATS_HEADERS, [stats_cells(r, no_trunc=no_trunc) for r in rows], min_width=10)
 
 
+def stats_fields(row: ContainerStats, container: str, *, no_trunc: bool = False
+                 ) -> dict[str, str]:
+    """One row's `--format` fields (keys sorted, as the CLI's `{{json .}}` prints them);
+    `container`: the name or ID as typed, the short ID when none was."""
+    ident, name, cpu, memory, memory_percent, net, block, pids = stats_cells(row, no_trunc=no_trunc)
+    return {"BlockIO": block, "CPUPerc": cpu, "Container": container, "ID": ident,
+            "MemPerc": memory_percent, "MemUsage": memory, "Name": name, "NetIO": net,
+            "PIDs": pids}
+
+
 def stats(rows: Sequence[ContainerStats], *, no_trunc: bool = False, all: bool = False,
-          host: str = "") -> Message:
-    """`docker stats --no-stream`."""
-    if not rows:
+          host: str = "", template: str | None = None, typed: Sequence[str] = ()) -> Message:
+    """`docker stats --no-stream [--format TEMPLATE]`; `typed`: the names given, if any."""
+    if not rows and template is None:
         hint = "" if all else " Add `-a` to include stopped ones."
         return Message(text="No containers.", blocks=(blocks.section(
             md("No running containers{}.", _where(host)) + hint),))
     noun = "container" if len(rows) == 1 else "containers"
     title = md("*Stats of {} {}*{}", len(rows), noun, _where(host))
+    if template:
+        names = list(typed) or [short_id(row.id) for row in rows]
+        fields = [stats_fields(row, name, no_trunc=no_trunc)
+                  for row, name in zip(rows, names, strict=False)]
+        text = gotemplate.render_rows(template, fields, STATS_FIELDS)
+        return text_output(title, text or "(no output)", filename="stats.txt")
     return text_output(title, stats_table(rows, no_trunc=no_trunc), filename="stats.txt")
 
 
@@ -197,12 +220,28 @@ def history_table(rows: Sequence[HistoryRow], *, no_trunc: bool = False,
     return table(HISTORY_HEADERS, body, min_width=10)
 
 
+def history_fields(row: HistoryRow, *, no_trunc: bool = False,
+                   now: datetime | None = None) -> dict[str, str]:
+    """One layer's `--format` fields (keys sorted, as the CLI's `{{json .}}` prints them)."""
+    created_by = row.created_by.replace("\t", " ")
+    created = row.created or datetime.fromtimestamp(0, UTC)
+    return {"Comment": row.comment,
+            "CreatedAt": f"{created.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+            "CreatedBy": created_by if no_trunc else ellipsis(created_by, 45),
+            "CreatedSince": ago(row.created, now) if row.created else "N/A",
+            "ID": _history_id(row.id, no_trunc), "Size": human_size(row.size)}
+
+
 def history(image: str, rows: Sequence[HistoryRow], *, no_trunc: bool = False,
-            quiet: bool = False) -> Message:
+            quiet: bool = False, template: str | None = None) -> Message:
     title = md("*History of `{}`* ({} layer{})", image, len(rows), "" if len(rows) == 1 else "s")
     if quiet:
         ids = "\n".join(_history_id(r.id, no_trunc) for r in rows)
         return text_output(title, ids + "\n", filename="history-ids.txt")
+    if template:
+        text = gotemplate.render_rows(template, [history_fields(r, no_trunc=no_trunc)
+                                                 for r in rows], HISTORY_FIELDS)
+        return text_output(title, text or "(no output)", filename="history.txt")
     return text_output(title, history_table(rows, no_trunc=no_trunc), filename="history.txt")
 
 
@@ -224,11 +263,47 @@ def event_line(event: EngineEvent) -> str:
     return line
 
 
-def events(found: Sequence[EngineEvent], *, cut: bool, host: str = "") -> Message:
+def event_message(event: EngineEvent) -> dict[str, Any]:
+    """The event as the CLI's `{{json .}}` prints it: docker's events.Message, its JSON names
+    in its field order, empty deprecated fields left out, attributes sorted."""
+    raw = event.raw
+    attributes = (raw.get("Actor") or {}).get("Attributes")
+    document: dict[str, Any] = {key: raw[key] for key in ("status", "id", "from") if raw.get(key)}
+    document |= {"Type": event.type, "Action": event.action,
+                 "Actor": {"ID": event.actor_id, "Attributes": None if attributes is None
+                           else dict(sorted(attributes.items()))}}
+    if raw.get("scope"):
+        document["scope"] = raw["scope"]
+    if raw.get("time"):
+        document["time"] = int(raw["time"])
+    if event.time_nano:
+        document["timeNano"] = event.time_nano
+    return document
+
+
+def _event_fields(event: EngineEvent) -> dict[str, Any]:
+    """The event as a template reads it (`.Type`, `.Actor.Attributes.name`, `.TimeNano`...)."""
+    message = event_message(event)
+    return {"Status": message.get("status", ""), "ID": message.get("id", ""),
+            "From": message.get("from", ""), "Type": event.type, "Action": event.action,
+            "Actor": message["Actor"], "Scope": message.get("scope", ""),
+            "Time": message.get("time", 0), "TimeNano": message.get("timeNano", 0)}
+
+
+def event_formatter(template: str) -> Callable[[EngineEvent], str]:
+    """`docker events --format TEMPLATE`: one line per event (`json`: the whole event)."""
+    if template.strip() in ("json", "{{json .}}"):
+        return lambda event: gotemplate.go_json(event_message(event))
+    return lambda event: gotemplate.render(template, _event_fields(event))
+
+
+def events(found: Sequence[EngineEvent], *, cut: bool, host: str = "",
+           template: str | None = None) -> Message:
     if not found:
         return Message(text="No events in that range.", blocks=(blocks.section(
             md("No events{} in that range.", _where(host))),))
-    text = "\n".join(event_line(e) for e in found) + "\n"
+    line = event_formatter(template) if template else event_line
+    text = "\n".join(line(e) for e in found) + "\n"
     note = "Only the first 10,000 events are shown: narrow it with `--since`, `--until` or " \
            "`--filter`." if cut else ""
     return text_output(md("*{:,} event{}*{}", len(found), "" if len(found) == 1 else "s",
