@@ -7,6 +7,8 @@ the CLI shows them (`ps --no-trunc`). Secrets stay masked: the one allowed diffe
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -137,3 +139,38 @@ def test_secrets_stay_masked_in_every_form(run_command: Runner, objects: Objects
         outcome, sent = run_command(command)
         assert outcome.ok and "hunter2" not in str(sent.last.blocks), command
         assert "DB_PASSWORD=********" in str(sent.last.blocks) or "DB_PASSWORD" in sent.text()
+
+
+def _cli_both(*args: str) -> tuple[str, str]:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60,
+                          check=False)
+    return done.stdout, done.stderr
+
+
+def test_inspect_of_several_names_prints_one_array_as_the_cli(run_command: Runner,
+                                                              objects: Objects) -> None:
+    names = (objects.exited, objects.image)
+    mine = shown(answer(run_command, "inspect " + " ".join(names)))
+    theirs, _ = _cli_both("inspect", *names)
+    assert json.loads(mine) == json.loads(theirs)
+    same("inspect A B", "array", mine, theirs)
+
+
+def test_inspect_format_of_several_names_prints_a_line_each(run_command: Runner,
+                                                           objects: Objects) -> None:
+    template = "{{.Id}} {{json .Config.Cmd}}"
+    names = (objects.running, objects.exited, objects.image)
+    mine = ours(run_command, f"inspect --format '{template}' " + " ".join(names))
+    same("inspect A B --format", "lines", mine,
+         cli("inspect", "--format", template, *names).rstrip("\n"))
+
+
+def test_a_missing_name_among_several_prints_the_others_and_the_cli_error(
+        run_command: Runner, objects: Objects) -> None:
+    missing = unique("nothing-here")
+    template = "{{.Id}}"
+    outcome, sent = run_command(f"inspect --format '{template}' {objects.exited} {missing}")
+    assert not outcome.ok
+    theirs, error = _cli_both("inspect", "--format", template, objects.exited, missing)
+    same("inspect A MISSING", "stdout", code_text(sent.last), theirs.rstrip("\n"))
+    assert error.strip() in sent.text(), (error, sent.text())

@@ -9,12 +9,14 @@ them to seconds shows other lines than docker does.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
+from bot.views.terminal import render
 from tests.bot_rig import BotProcess, answer_text
 from tests.fidelity import answer as ours
 from tests.fidelity import code_text as inline
@@ -152,3 +154,27 @@ def test_a_follow_with_details_and_since_shows_what_docker_logs_shows(
     theirs = docker_logs("--details", "-t", "--since", since, talker).rstrip("\n")
     assert theirs and all(line in body for line in theirs.splitlines()), (body, theirs)
     assert "team=api " in theirs  # the attribute --details adds, before each line
+
+
+def test_logs_f_until_stops_at_that_time_showing_the_lines_docker_shows(
+        run_command: Runner, make_container: Callable[..., docker.models.containers.Container]
+) -> None:
+    ticker = make_container(["sh", "-c", "i=0; while true; do echo tick-$i; i=$((i+1)); "
+                                         "sleep 0.2; done"])
+    wait_for(lambda: b"tick-2" in ticker.logs(), timeout=10, what="the first ticks")
+    until = f"{time.time() + 1.5:.9f}"
+    started = time.monotonic()
+    outcome, sent = run_command(f"logs -f --until {until} {ticker.name}", user="U0OPER",
+                                source="slack")
+    assert outcome.ok and sent.threads, sent.text()
+    thread = sent.threads[0]
+    wait_for(lambda: "Stopped after" in render(thread.updates[-1]), timeout=10,
+             what="the follow to stop at --until")
+    assert time.monotonic() - started < 4  # the follow limit is far longer
+    shown = render(thread.updates[-1])
+    assert "the log reached --until" in shown.replace("`", "")
+    theirs = subprocess.run(["docker", "logs", "--until", until, ticker.name],
+                            capture_output=True, text=True, check=True).stdout.splitlines()
+    last = int(theirs[-1].removeprefix("tick-"))
+    assert all(line in shown for line in theirs[-5:])  # the lines up to --until, as docker's
+    assert f"tick-{last + 1}" not in shown.split()  # and none after it

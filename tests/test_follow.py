@@ -160,8 +160,7 @@ def test_long_follows_attach_the_whole_output_in_the_thread(
 
 def test_follow_mistakes_are_clear(run_command: Run, make_container: Make) -> None:
     web = make_container()
-    for text, problem in ((f"logs -f --until 1m {web.name}", "--until"),
-                          (f"--private logs -f {web.name}", "cannot be private"),
+    for text, problem in ((f"--private logs -f {web.name}", "cannot be private"),
                           ("logs -f dockops-no-such-container", "No such container")):
         outcome, sent = run_command(text, user="U0OPER", source="slack")
         assert not outcome.ok and problem in sent.text(), text

@@ -178,12 +178,14 @@ class StreamReader:
 @engine_call
 def open_logs(engine: Engine, container: str, *, tail: int | None = 20,
               since: datetime | str | None = None, timestamps: bool = False,
-              details: bool = False) -> Closable:
+              details: bool = False, until: str | None = None) -> Closable:
     """A following log stream (stdout and stderr) that starts `tail` lines back; `since` as
-    the CLI sends it (`SECONDS.NANOS`), or a datetime."""
+    the CLI sends it (`SECONDS.NANOS`), or a datetime; `until` ends it at the first line
+    after that time, as the engine does for `logs -f --until`."""
     if isinstance(since, datetime):
         since = f"{since.timestamp():.6f}"
-    query = LogQuery(tail=tail, since=since, timestamps=timestamps, details=details)
+    query = LogQuery(tail=tail, since=since, until=until, timestamps=timestamps,
+                     details=details)
     response, tty = _log_response(engine, container, query, follow=True)
     return CancellableStream(_payloads(response, tty, live=True), response)
 

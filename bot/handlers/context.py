@@ -16,7 +16,8 @@ from bot.store import Buttons
 
 # Reads that run on several hosts at once (--host all, --host a,b), answered grouped by host.
 MULTI_HOST_COMMANDS = frozenset({"ps", "images", "system df", "version", "info", "hosts",
-                                 "service ls", "node ls", "stack ls"})
+                                 "service ls", "node ls", "stack ls", "network ls",
+                                 "volume ls"})
 
 
 def host_spec(invocation: Invocation, actor: Actor, services: Services) -> str | None:

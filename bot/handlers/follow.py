@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -40,18 +41,28 @@ def _end_reason(engine: Engine, container_id: str, name: str) -> str:
     return f"`{name}` exited with code {state.get('ExitCode', '?')}"
 
 
-def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closable) -> None:
+def _start(ctx: Context, title: str, container_id: str, name: str, stream: Closable, *,
+           until: float | None = None) -> None:
     engine = ctx.engine
-    start_follow(ctx, title, name, StreamReader(stream, name),
-                 describe_end=lambda: _end_reason(engine, container_id, name))
+
+    def describe_end() -> str:
+        if until is not None and time.time() >= until:
+            return "the log reached `--until`"
+        return _end_reason(engine, container_id, name)
+
+    # The engine ends the stream at the first line past --until; a quiet log ends by the clock.
+    seconds = None if until is None else max(0.0, until - time.time()) + 1.0
+    start_follow(ctx, title, name, StreamReader(stream, name), describe_end=describe_end,
+                 seconds=seconds)
 
 
 def start_follow(ctx: Context, title: str, name: str, reader: StreamReader,
-                 describe_end: Callable[[], str]) -> None:
+                 describe_end: Callable[[], str], seconds: float | None = None) -> None:
     """Post the message, then stream `reader` (not started) into it from a follow thread;
-    the console waits for it. Shared by logs -f, attach, stats and events."""
+    the console waits for it. Shared by logs -f, attach, stats and events. `seconds`: a
+    shorter bound than the configured one (`logs -f --until` stops at that time)."""
     follow_id = uuid.uuid4().hex[:12]
-    seconds = follow_seconds(ctx)
+    seconds = follow_seconds(ctx) if seconds is None else min(seconds, follow_seconds(ctx))
     # The Stop button carries `follows stop ID`: a click passes the gate like a typed command.
     stop_token = ctx.button(STOP_FOLLOW_ACTION, f"follows stop {follow_id}",
                             ttl_seconds=seconds + 60) if ctx.actor.source == "slack" else ""
@@ -87,15 +98,15 @@ def follow_logs(ctx: Context, *, tail: int | None) -> Message | None:
     """`logs -f NAME`: the last `tail` lines, then new lines as they come."""
     inv = ctx.invocation
     _check_room(ctx)
-    if inv.opt("until"):
-        raise UsageError("`--until` and `-f` do not go together: a follow has no end time.",
-                         detail="Drop one of them.")
     since = engine_timestamp(inv.opt("since")) if inv.opt("since") else None
+    # As the CLI: the follow stops at --until (and shows no line after it).
+    until = engine_timestamp(inv.opt("until")) if inv.opt("until") else None
     details = containers.inspect(ctx.engine, inv.args[0])
-    stream = streams.open_logs(ctx.engine, details.id, tail=tail, since=since,
+    stream = streams.open_logs(ctx.engine, details.id, tail=tail, since=since, until=until,
                                timestamps=bool(inv.opt("timestamps")),
                                details=bool(inv.opt("details")))
-    _start(ctx, f"*Logs of `{details.name}`*", details.id, details.name, stream)
+    _start(ctx, f"*Logs of `{details.name}`*", details.id, details.name, stream,
+           until=float(until) if until is not None else None)
     return None
 
 

@@ -7,6 +7,7 @@ from bot.engine.privileges import container_privileges
 from bot.errors import DockopsError, EngineError, RefusedError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
+from bot.handlers.fanout import per_host
 from bot.policy.objects import check_network_driver, check_network_join, check_own_container
 from bot.views import networks as views
 from bot.views.message import Message
@@ -15,9 +16,13 @@ from bot.views.message import Message
 @handles("network ls")
 def network_ls(ctx: Context) -> Message:
     inv = ctx.invocation
-    rows = networks.list_networks(ctx.engine, inv.opt("filter"))
-    return views.network_ls(rows, quiet=bool(inv.opt("quiet")), no_trunc=bool(inv.opt("no_trunc")),
-                            template=inv.opt("format"), host=ctx.host_label)
+    return per_host(
+        ctx, "docker network ls",
+        lambda engine: networks.list_networks(engine, inv.opt("filter")),
+        lambda rows, host: views.network_ls(rows, quiet=bool(inv.opt("quiet")),
+                                            no_trunc=bool(inv.opt("no_trunc")),
+                                            template=inv.opt("format"), host=host),
+        filename="networks-by-host.txt")
 
 
 @handles("network inspect")

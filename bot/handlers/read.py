@@ -119,6 +119,8 @@ def top(ctx: Context) -> Message:
 def inspect(ctx: Context) -> Message:
     """Like `docker inspect`: a container first, then an image of that name."""
     inv = ctx.invocation
+    if len(inv.args) > 1:
+        return _inspect_several(ctx)
     name = inv.args[0]
     try:
         details = containers.inspect(ctx.engine, name)
@@ -132,6 +134,44 @@ def inspect(ctx: Context) -> Message:
         else details.raw
     return _inspect_output(name, document, inv.opt("format"), inv.opt("raw"),
                            container_views.inspect(details))
+
+
+def _inspect_document(ctx: Context, name: str) -> dict | None:
+    """The container's inspect document, else the image's (as `--format` reads it when one is
+    given), or None when `name` is neither."""
+    template = ctx.invocation.opt("format")
+    try:
+        raw = containers.inspect_raw(ctx.engine, name)
+        return inspect_views.container_for_format(raw) if template else raw
+    except NoSuchContainer:
+        pass
+    try:
+        raw = images.inspect_raw(ctx.engine, name)
+        return inspect_views.image_for_format(raw) if template else raw
+    except NoSuchImage:
+        return None
+
+
+def _inspect_several(ctx: Context) -> Message:
+    """`docker inspect A B`: one JSON array (or a template's line per object), then an error
+    line for each name that is no container and no image, as the CLI prints them."""
+    inv = ctx.invocation
+    documents: list[dict] = []
+    missing: list[str] = []
+    for name in inv.args:
+        document = _inspect_document(ctx, name)
+        if document is None:
+            missing.append(name)
+        else:
+            documents.append(document)
+    template = inv.opt("format")
+    if inv.opt("raw") and documents and not missing:
+        return container_views.raw_json("inspect", inspect_views.json_array(documents))
+    if template:
+        output = "".join(gotemplate.render(template, document) + "\n" for document in documents)
+    else:
+        output = inspect_views.json_array(documents)
+    return container_views.inspect_several(list(inv.args), output, missing)
 
 
 def _image_inspect(ctx: Context, name: str) -> Message:

@@ -6,6 +6,7 @@ from bot.engine import volumes
 from bot.errors import DockopsError, EngineError
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
+from bot.handlers.fanout import per_host
 from bot.policy.objects import check_volume_create
 from bot.views import networks as network_views
 from bot.views import volumes as views
@@ -15,9 +16,12 @@ from bot.views.message import Message
 @handles("volume ls")
 def volume_ls(ctx: Context) -> Message:
     inv = ctx.invocation
-    rows = volumes.list_volumes(ctx.engine, inv.opt("filter"))
-    return views.volume_ls(rows, quiet=bool(inv.opt("quiet")), template=inv.opt("format"),
-                           host=ctx.host_label)
+    return per_host(
+        ctx, "docker volume ls",
+        lambda engine: volumes.list_volumes(engine, inv.opt("filter")),
+        lambda rows, host: views.volume_ls(rows, quiet=bool(inv.opt("quiet")),
+                                           template=inv.opt("format"), host=host),
+        filename="volumes-by-host.txt")
 
 
 @handles("volume inspect")

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import units
 from bot.engine.results import ContainerDetails, ContainerRow, LogText, ProcessList
+from bot.mrkdwn import md
 from bot.redact import mask_output
 from bot.views import blocks, gotemplate
 from bot.views.format import ago, short_id, table, truncate
@@ -170,6 +171,22 @@ def formatted(name: str, output: str) -> Message:
         text = f"*`{name}`*: the template printed an empty line."
         return Message(text=text, blocks=(blocks.section(text),))
     return text_output(f"*`{name}`*", output, filename=f"{name.replace('/', '_')}.txt")
+
+
+def inspect_several(names: list[str], output: str, missing: list[str]) -> Message:
+    """`docker inspect A B ...`: what the CLI prints for the objects found, then its
+    "Error: No such object" line for each name that is none."""
+    errors = "".join(f"Error: No such object: {name}\n" for name in missing)
+    found = len(names) - len(missing)
+    title = md("*Inspect of {} object{}*", found, "s" if found != 1 else "")
+    if not found:
+        text = errors.rstrip("\n")
+        return Message(text=text, blocks=(blocks.section(f":x: {text}"),), ok=False)
+    message = text_output(title, output, filename="inspect.txt")
+    if not missing:
+        return message
+    return Message(text=message.text, blocks=(*message.blocks, blocks.section(f":x: {errors}")),
+                   attachment=message.attachment, ok=False)
 
 
 def top(processes: ProcessList) -> Message:

@@ -10,6 +10,7 @@ JSON (the CLI falls back to it), so lookups (`{{.HostConfig.KernelMemory}}`) see
 
 from __future__ import annotations
 
+import json
 from collections.abc import ItemsView, Mapping
 from typing import Any
 
@@ -90,3 +91,11 @@ def container_for_format(document: Mapping[str, Any]) -> dict[str, Any]:
                 else endpoint for name, endpoint in networks.items()}}
         out["NetworkSettings"] = _Encoded(settings, _NETWORK_SETTINGS)
     return out
+
+
+def json_array(documents: list[dict[str, Any]]) -> str:
+    """`docker inspect A B` without a template: one JSON array, indented 4 spaces as the CLI
+    indents the engine's JSON (`<`, `>`, `&` stay escaped as the engine sent them)."""
+    text = json.dumps(documents, indent=4, ensure_ascii=False)
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"

@@ -168,6 +168,10 @@ def _swarm_lines(swarm: dict[str, Any]) -> list[str]:
     if swarm.get("Error"):
         lines.append(f"  Error: {swarm['Error']}")
     lines.append(f"  Is Manager: {_go(bool(swarm.get('ControlAvailable')))}")
+    cluster = swarm.get("Cluster")
+    if (cluster and swarm.get("ControlAvailable") and not swarm.get("Error")
+            and state != "error"):
+        lines += _cluster_lines(swarm, cluster)
     lines.append(f"  Node Address: {swarm.get('NodeAddr', '')}")
     managers = sorted(m.get("Addr", "") for m in swarm.get("RemoteManagers") or [])
     if managers:
@@ -175,10 +179,46 @@ def _swarm_lines(swarm: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cluster_lines(swarm: dict[str, Any], cluster: dict[str, Any]) -> list[str]:
+    """A manager's view of its cluster, as docker/cli's printSwarmInfo lists it."""
+    spec = cluster.get("Spec") or {}
+    raft = spec.get("Raft") or {}
+    ca = spec.get("CAConfig") or {}
+    lines = [f"  ClusterID: {cluster.get('ID', '')}", f"  Managers: {swarm.get('Managers', 0)}",
+             f"  Nodes: {swarm.get('Nodes', 0)}"]
+    if cluster.get("DefaultAddrPool") is not None:
+        pools = "".join(f"{pool}  " for pool in cluster["DefaultAddrPool"])
+        lines += [f"  Default Address Pool: {pools}",
+                  f"  SubnetSize: {cluster.get('SubnetSize', 0)}"]
+    if (cluster.get("DataPathPort") or 0) > 0:
+        lines.append(f"  Data Path Port: {cluster['DataPathPort']}")
+    retention = (spec.get("Orchestration") or {}).get("TaskHistoryRetentionLimit")
+    lines += ["  Orchestration:", f"   Task History Retention Limit: {retention or 0}",
+              "  Raft:", f"   Snapshot Interval: {raft.get('SnapshotInterval', 0)}"]
+    if raft.get("KeepOldSnapshots") is not None:
+        lines.append(f"   Number of Old Snapshots to Retain: {raft['KeepOldSnapshots']}")
+    heartbeat = (spec.get("Dispatcher") or {}).get("HeartbeatPeriod") or 0
+    lines += [f"   Heartbeat Tick: {raft.get('HeartbeatTick', 0)}",
+              f"   Election Tick: {raft.get('ElectionTick', 0)}",
+              "  Dispatcher:", f"   Heartbeat Period: {units.human_duration(heartbeat / 1e9)}",
+              "  CA Configuration:",
+              f"   Expiry Duration: {units.human_duration((ca.get('NodeCertExpiry') or 0) / 1e9)}",
+              f"   Force Rotate: {ca.get('ForceRotate', 0)}"]
+    if signing := (ca.get("SigningCACert") or "").strip():
+        lines.append(f"   Signing CA Certificate: \n{signing}\n")
+    if ca.get("ExternalCAs"):
+        lines += ["   External CAs:", *(f"     {entry.get('Protocol', '')}: {entry.get('URL', '')}"
+                                        for entry in ca["ExternalCAs"])]
+    autolock = bool((spec.get("EncryptionConfig") or {}).get("AutoLockManagers"))
+    lines += [f"  Autolock Managers: {_go(autolock)}",
+              f"  Root Rotation In Progress: {_go(bool(cluster.get('RootRotationInProgress')))}"]
+    return lines
+
+
 def info_text(raw: dict[str, Any]) -> str:
     """The Server part of `docker info`, in the CLI's order and words (prettyPrintServerInfo).
 
-    A Swarm manager's cluster details (Raft, CA, orchestration) are not listed.
+    On a Swarm manager it includes the cluster's details (Raft, CA, orchestration).
     """
     lines = ["Server:"]
 
