@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -13,19 +12,17 @@ from bot.engine.client import Engine
 from bot.engine.streams import StreamReader
 from bot.engine.swarm_results import Rollout, ServiceChange, ServiceRow, SwarmState
 from bot.errors import DockopsError, RefusedError, UsageError
-from bot.follows import FOLLOWS, Follow
+from bot.follows import FOLLOWS
 from bot.handlers.context import Context
 from bot.handlers.dispatch import handles, previews
 from bot.handlers.fanout import fan_out
-from bot.handlers.follow import follow_seconds
+from bot.handlers.follow import start_follow
 from bot.handlers.progress import ThrottledThread
 from bot.handlers.read import tail_count
 from bot.roles import Role
 from bot.views import containers as container_views
-from bot.views import lifecycle as lifecycle_views
 from bot.views import swarm as views
 from bot.views.hosts import HostAnswer, grouped
-from bot.views.lifecycle import STOP_FOLLOW_ACTION
 from bot.views.message import Message
 
 T = TypeVar("T")
@@ -160,30 +157,8 @@ def _follow_service(ctx: Context, name: str, tail: int | None) -> None:
     engine = ctx.engine
     service, stream = swarm.open_service_logs(engine, name, tail=tail,
                                               timestamps=bool(ctx.invocation.opt("timestamps")))
-    reader = StreamReader(stream, service)
-    follow_id = uuid.uuid4().hex[:12]
-    seconds = follow_seconds(ctx)
-    stop_token = ctx.button(STOP_FOLLOW_ACTION, f"follows stop {follow_id}",
-                            ttl_seconds=seconds + 60) if ctx.actor.source == "slack" else ""
-    title = f"*Logs of service `{service}`*"
-    try:
-        thread = ctx.responder.start_thread(lifecycle_views.follow(
-            title, "", follow_id=follow_id, live=True, stop_token=stop_token,
-            note=f"Live · stops by itself in {seconds:.0f} s · follow `{follow_id}`"))
-    except BaseException:
-        reader.close()
-        raise
-    follow = Follow(title=title, container=service, owner=ctx.actor.user_id,
-                    reader=reader.start(), thread=thread, seconds=seconds, id=follow_id,
-                    stop_token=stop_token,
-                    describe_end=lambda: _service_end(engine, service))
-    FOLLOWS.start(follow)
-    if ctx.actor.source == "console":
-        try:
-            follow.wait()
-        except KeyboardInterrupt:
-            follow.stop("interrupted at the console")
-            follow.wait(5)
+    start_follow(ctx, f"*Logs of service `{service}`*", service, StreamReader(stream, service),
+                 describe_end=lambda: _service_end(engine, service))
 
 
 def _service_end(engine: Engine, service: str) -> str:
