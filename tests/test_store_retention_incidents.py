@@ -87,3 +87,22 @@ def test_old_closed_incidents_and_unneeded_ts_rows_go_open_recent_and_needed_one
 def test_incident_history_days_has_its_own_key() -> None:
     assert parse_file("").store.incident_history_days == 90
     assert parse_file("[store]\nincident_history_days = 7\n").store.incident_history_days == 7
+
+
+def test_applied_update_notices_go_after_the_job_history_pending_ones_stay(store: Store) -> None:
+    now = time.time()
+    with store.session.begin() as session:
+        for digest, state, applied_days_ago in (("sha256:old", "applied", 400),
+                                                ("sha256:recent", "applied", 10),
+                                                ("sha256:waiting", "pending", 0)):
+            session.add(UpdateNoticeTable(
+                job="updates", image="local/app:1", digest=digest, notice_key=digest,
+                channel="C0OPS", payload="{}", told_at=now - 500 * DAY, state=state,
+                applied_at=now - applied_days_ago * DAY if state == "applied" else 0.0))
+
+    expired = retention.expire(store, StoreConfig(job_history_days=365))
+
+    assert expired.update_notices == 1
+    with store.session() as session:
+        left = set(session.scalars(select(UpdateNoticeTable.digest)))
+    assert left == {"sha256:recent", "sha256:waiting"}

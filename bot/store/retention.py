@@ -6,8 +6,10 @@ expired); replay keys, delivery keys, snoozes and alert mutes once they expired.
 incidents (recovered, resolved, summarized) older than incident_history_days go, and with them
 the ts rows of delivered messages (outbox_posted) older than that which nothing can reply to or
 update any more: not an incident's still kept, not a pending update notice's (its "applied"
-edit may come any day), not one a queued row waits for. The outbox itself and the digests
-already announced are never expired: dropping them would lose or repeat a notice.
+edit may come any day), not one a queued row waits for. Update notices already applied go
+after job_history_days (the containers run that digest: nothing can announce it again). The
+outbox itself and the digests already announced are never expired: dropping them would lose
+or repeat a notice.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from bot.store.incidents import OPEN_STATES, AlertMuteTable, IncidentTable
 from bot.store.jobs import JobRunTable, SnoozeTable
 from bot.store.keys import DeliveryTable, ReplayKeyTable
 from bot.store.outbox import OutboxTable, PostedTable
-from bot.store.update_notices import PENDING, UpdateNoticeTable
+from bot.store.update_notices import APPLIED, PENDING, UpdateNoticeTable
 
 if TYPE_CHECKING:
     from bot.config import StoreConfig
@@ -51,6 +53,7 @@ class Expired:
     incidents: int = 0
     posted: int = 0
     mutes: int = 0
+    update_notices: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{count} {kind}" for kind, count in asdict(self).items())
@@ -71,6 +74,9 @@ def expire(store: Store, config: StoreConfig, now: datetime | None = None) -> Ex
             IncidentTable.state.not_in(OPEN_STATES), IncidentTable.closed_at > 0,
             IncidentTable.closed_at < incidents_cutoff, IncidentTable.id < newest))
         return Expired(
+            update_notices=rows_changed(session, delete(UpdateNoticeTable).where(
+                UpdateNoticeTable.state == APPLIED,
+                UpdateNoticeTable.applied_at < runs_cutoff.timestamp())),
             incidents=incidents, posted=_expire_posted(session, incidents_cutoff),
             mutes=rows_changed(session, delete(AlertMuteTable).where(AlertMuteTable.until < unix)),
             audit=rows_changed(session, delete(AuditTable).where(AuditTable.at < audit_cutoff)),
