@@ -247,22 +247,39 @@ def test_alerts_commands_list_rules_history_and_mute(incident_bot: BotProcess) -
     assert "No alert rule named" in unknown
 
 
-def test_app_home_shows_the_fleet(incident_bot: BotProcess) -> None:
-    slack = incident_bot.slack
-    envelope_payload = {"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0APP",
-                        "event": {"type": "app_home_opened", "user": "U0VIEW", "tab": "home",
-                                  "channel": "D0VIEW"},
-                        "event_id": f"Ev{int(time.time() * 1000)}", "event_time": int(time.time())}
-    body = json.dumps(envelope_payload)
+def open_home(incident_bot: BotProcess, user: str) -> None:
     from tests.slack_standin import signed_headers
 
+    envelope_payload = {"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0APP",
+                        "event": {"type": "app_home_opened", "user": user, "tab": "home",
+                                  "channel": "D" + user[1:]},
+                        "event_id": f"Ev{time.time_ns()}", "event_time": int(time.time())}
+    body = json.dumps(envelope_payload)
     status, _ = incident_bot.post("/slack/events", body, {
-        **signed_headers(slack.signing_secret, body), "Content-Type": "application/json"})
+        **signed_headers(incident_bot.slack.signing_secret, body),
+        "Content-Type": "application/json"})
     assert status == 200
+
+
+def test_app_home_shows_the_fleet(incident_bot: BotProcess) -> None:
+    slack = incident_bot.slack
+    open_home(incident_bot, "U0VIEW")
     [call] = wait_for(lambda: slack.calls_to("views.publish"), timeout=15,
                       what="views.publish")
     view = json.dumps(call.params)
     assert "local" in view and "running" in view and "Open incidents" in view
+
+
+def test_app_home_shows_nothing_of_the_fleet_to_someone_without_a_role(
+        incident_bot: BotProcess) -> None:
+    slack = incident_bot.slack
+    open_home(incident_bot, "U0NOBODY")
+    calls = wait_for(lambda: [c for c in slack.calls_to("views.publish")
+                              if c.params.get("user_id") == "U0NOBODY"], timeout=15,
+                     what="views.publish")
+    view = json.dumps(calls[-1].params)
+    assert "no dockops role" in view
+    assert "local" not in view and "running" not in view and "incident" not in view.lower()
 
 
 def test_the_rule_config_is_checked_like_jobs(tmp_path: Path) -> None:

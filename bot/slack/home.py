@@ -1,5 +1,7 @@
 """The App Home tab: `app_home_opened` -> views.publish with a fleet overview, after the ack,
-through the governed client. Reads only: it shows what `alerts`, `jobs` and `ps` would."""
+through the governed client. Reads only, and only what the opener could read by typing
+`ps --host all`, `alerts` and `jobs`: the hosts where their role is viewer or more (the same
+role rules as the gate), those hosts' incidents, and the jobs when their role allows `jobs`."""
 
 from __future__ import annotations
 
@@ -12,12 +14,15 @@ from slack_bolt import App
 
 from bot.engine.events import container_counts
 from bot.errors import DockopsError
+from bot.policy import Actor, role_of
+from bot.policy.hosts import role_for_host
+from bot.roles import Role
 from bot.services import Services
 from bot.slack.runtime import Runtime
 from bot.store import incidents as incident_records
 from bot.store import jobs as job_records
 from bot.store import outbox as outbox_rows
-from bot.views.home import HostLine, JobLine, Overview, home_view
+from bot.views.home import HostLine, JobLine, Overview, home_view, no_role_view
 from bot.workers import TooManyCommands
 
 log = logging.getLogger("dockops.slack")
@@ -40,14 +45,23 @@ def register(app: App, runtime: Runtime) -> None:
 
 def publish(runtime: Runtime, user: str) -> None:
     try:
-        runtime.client.views_publish(user_id=user, view=home_view(overview(runtime.services)))
+        actor = runtime.identify(Actor(user_id=user))
+        found = overview(runtime.services, actor)
+        view = home_view(found) if found is not None else no_role_view(user)
+        runtime.client.views_publish(user_id=user, view=view)
     except Exception:
         log.exception("could not publish the App Home tab")
 
 
-def overview(services: Services) -> Overview:
-    """Hosts (reachable, running/total), open incidents, waiting update notices, jobs."""
-    names = list(services.hosts.engines)
+def overview(services: Services, actor: Actor) -> Overview | None:
+    """Hosts (reachable, running/total), open incidents, waiting update notices, jobs: what
+    `actor` may read; None when they may read nothing."""
+    access, configs = services.settings.access, services.settings.hosts
+    names = [name for name in services.hosts.engines
+             if role_for_host(actor, configs.get(name), access) >= Role.VIEWER]
+    reads_jobs = role_of(actor, access) >= Role.VIEWER
+    if not names and not reads_jobs:
+        return None
     pool = ThreadPoolExecutor(max_workers=max(1, min(8, len(names))))
     futures = {name: pool.submit(container_counts, services.hosts.engines[name])
                for name in names}
@@ -64,11 +78,11 @@ def overview(services: Services) -> Overview:
         except DockopsError as exc:
             hosts.append(HostLine(name, False, 0, 0, exc.message))
     incidents = tuple((i.id, i.container, i.host, i.kind, i.count)
-                      for i in incident_records.open_incidents(services.store))
+                      for i in incident_records.open_incidents(services.store) if i.host in names)
     waiting = sum(1 for row in outbox_rows.queued(services.store)
-                  if str(row.payload.get("kind", "")).startswith("update"))
+                  if str(row.payload.get("kind", "")).startswith("update")) if reads_jobs else 0
     jobs = []
-    for job in services.settings.jobs:
+    for job in services.settings.jobs if reads_jobs else ():
         last = job_records.last_run(services.store, job.name)
         jobs.append(JobLine(job.name, last.outcome if last else "",
                             last.finished_at if last else None, last.summary if last else ""))

@@ -67,5 +67,14 @@ def home_view(overview: Overview) -> dict[str, Any]:
     return {"type": "home", "blocks": parts}
 
 
+def no_role_view(user_id: str) -> dict[str, Any]:
+    """The tab for someone with no dockops role: how to get one, nothing about the fleet."""
+    return {"type": "home", "blocks": [
+        blocks.header("dockops"),
+        blocks.section(md("You have no dockops role, so there is nothing to show here. Ask an "
+                          "admin to add your user ID (`{}`) under [access.roles] in the dockops "
+                          "config.", user_id))]}
+
+
 def _lines(lines: Sequence[Mrkdwn], empty: str) -> str:
     return Mrkdwn("\n").join(lines) if lines else empty
