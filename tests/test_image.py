@@ -153,7 +153,7 @@ def test_bot_in_the_image_answers_healthz_with_the_engine_socket_and_stops_clean
         assert state["ExitCode"] == 0
         assert "stopped" in docker("logs", name).stderr
     finally:
-        docker("rm", "-f", name, check=False)
+        docker("rm", "-f", "-v", name, check=False)  # -v: the image declares VOLUME /data
 
 
 def test_compose_file_runs_the_image_with_socket_data_volume_env_file_and_healthcheck() -> None:
