@@ -174,3 +174,26 @@ def test_a_missing_name_among_several_prints_the_others_and_the_cli_error(
     theirs, error = _cli_both("inspect", "--format", template, objects.exited, missing)
     same("inspect A MISSING", "stdout", code_text(sent.last), theirs.rstrip("\n"))
     assert error.strip() in sent.text(), (error, sent.text())
+
+
+def test_image_inspect_of_several_names_prints_one_array_then_a_line_each(
+        run_command: Runner, objects: Objects) -> None:
+    names = (objects.image, objects.image)  # the CLI prints one element per name, repeats too
+    mine = shown(answer(run_command, "image inspect " + " ".join(names)))
+    theirs, _ = _cli_both("image", "inspect", *names)
+    assert json.loads(mine) == json.loads(theirs)
+    same("image inspect A B", "array", mine, theirs)
+    template = "{{.Id}} {{.Os}}"
+    mine = ours(run_command, f"image inspect --format '{template}' " + " ".join(names))
+    same("image inspect A B --format", "lines", mine,
+         cli("image", "inspect", "--format", template, *names).rstrip("\n"))
+
+
+def test_image_inspect_of_a_missing_name_among_several_prints_the_found_and_fails(
+        run_command: Runner, objects: Objects) -> None:
+    missing = unique("no-image")
+    outcome, sent = run_command(f"image inspect --format '{{{{.Id}}}}' {objects.image} {missing}")
+    assert not outcome.ok
+    theirs, _ = _cli_both("image", "inspect", "--format", "{{.Id}}", objects.image, missing)
+    same("image inspect A MISSING", "stdout", code_text(sent.last), theirs.rstrip("\n"))
+    assert f"No such image: {missing}" in sent.text()

@@ -30,14 +30,15 @@ IMAGES = Command(
 )
 
 IMAGE_INSPECT = Command(
-    ("image", "inspect"), "Show a summary of an image", Role.VIEWER,
-    args=(Arg("IMAGE"),),
+    ("image", "inspect"), "Show a summary of an image (several: the JSON array)", Role.VIEWER,
+    args=(Arg("IMAGE", many=True),),
     flags=(
         Flag("format", "f", "str", "Format with a Go template, e.g. '{{json .Config}}'",
              "TEMPLATE"),
         Flag("raw", help="Attach the full JSON as a file"),
     ),
-    examples=("image inspect nginx", "image inspect --format '{{.Os}}' nginx"),
+    examples=("image inspect nginx", "image inspect --format '{{.Os}}' nginx",
+              "image inspect --format '{{.Id}}' nginx redis"),
 )
 
 RMI = Command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from bot.commands import TABLE
 from bot.engine import containers, images, streams, system
@@ -144,22 +145,30 @@ def _inspect_document(ctx: Context, name: str) -> dict | None:
         raw = containers.inspect_raw(ctx.engine, name)
         return inspect_views.container_for_format(raw) if template else raw
     except NoSuchContainer:
-        pass
+        return _image_document(ctx, name)
+
+
+def _image_document(ctx: Context, name: str) -> dict | None:
+    """The image's inspect document (as `--format` reads it), or None when there is none."""
     try:
         raw = images.inspect_raw(ctx.engine, name)
-        return inspect_views.image_for_format(raw) if template else raw
     except NoSuchImage:
         return None
+    return inspect_views.image_for_format(raw) if ctx.invocation.opt("format") else raw
 
 
-def _inspect_several(ctx: Context) -> Message:
+Lookup = Callable[[Context, str], dict | None]
+
+
+def _inspect_several(ctx: Context, lookup: Lookup = _inspect_document,
+                     kind: str = "object") -> Message:
     """`docker inspect A B`: one JSON array (or a template's line per object), then an error
-    line for each name that is no container and no image, as the CLI prints them."""
+    line for each name `lookup` does not find, as the CLI prints them."""
     inv = ctx.invocation
     documents: list[dict] = []
     missing: list[str] = []
     for name in inv.args:
-        document = _inspect_document(ctx, name)
+        document = lookup(ctx, name)
         if document is None:
             missing.append(name)
         else:
@@ -171,7 +180,7 @@ def _inspect_several(ctx: Context) -> Message:
         output = "".join(gotemplate.render(template, document) + "\n" for document in documents)
     else:
         output = inspect_views.json_array(documents)
-    return container_views.inspect_several(list(inv.args), output, missing)
+    return container_views.inspect_several(list(inv.args), output, missing, kind)
 
 
 def _image_inspect(ctx: Context, name: str) -> Message:
@@ -184,6 +193,8 @@ def _image_inspect(ctx: Context, name: str) -> Message:
 
 @handles("image inspect")
 def image_inspect(ctx: Context) -> Message:
+    if len(ctx.invocation.args) > 1:
+        return _inspect_several(ctx, _image_document, kind="image")
     return _image_inspect(ctx, ctx.invocation.args[0])
 
 

@@ -173,12 +173,13 @@ def formatted(name: str, output: str) -> Message:
     return text_output(f"*`{name}`*", output, filename=f"{name.replace('/', '_')}.txt")
 
 
-def inspect_several(names: list[str], output: str, missing: list[str]) -> Message:
-    """`docker inspect A B ...`: what the CLI prints for the objects found, then its
-    "Error: No such object" line for each name that is none."""
-    errors = "".join(f"Error: No such object: {name}\n" for name in missing)
+def inspect_several(names: list[str], output: str, missing: list[str],
+                    kind: str = "object") -> Message:
+    """`docker inspect A B ...` (`kind` object) or `docker image inspect A B ...` (image):
+    what the CLI prints for those found, then its "Error: No such KIND" line for the others."""
+    errors = "".join(f"Error: No such {kind}: {name}\n" for name in missing)
     found = len(names) - len(missing)
-    title = md("*Inspect of {} object{}*", found, "s" if found != 1 else "")
+    title = md("*Inspect of {} {}{}*", found, kind, "s" if found != 1 else "")
     if not found:
         text = errors.rstrip("\n")
         return Message(text=text, blocks=(blocks.section(f":x: {text}"),), ok=False)
