@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any
+
+from bot.jobs.notices import rebuild
 
 # The incident message's buttons: each token names a stored command (bot/store/buttons.py).
 RESTART_ACTION = "dockops.incident.restart"
@@ -147,15 +149,5 @@ def decode(payload: dict[str, Any]) -> IncidentNotice:
     cls = KINDS.get(str(payload.get(TAG)))
     if cls is None:
         raise ValueError(f"unknown incident notice {payload.get(TAG)!r}")
-    notice: IncidentNotice = _build(cls, payload["notice"])
+    notice: IncidentNotice = rebuild(cls, payload["notice"])
     return notice
-
-
-def _build(kind: Any, value: Any) -> Any:
-    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], value[f.name])
-                       for f in dataclasses.fields(kind) if f.name in value})
-    if get_origin(kind) is tuple:
-        return tuple(_build(get_args(kind)[0], item) for item in value)
-    return value

@@ -314,26 +314,29 @@ def decode(payload: dict[str, Any]) -> NoticeData:
     if cls is None:
         raise UnknownNotice(f"unknown notice kind {payload.get('kind')!r}")
     try:
-        notice: NoticeData = _build(cls, payload["notice"])
+        notice: NoticeData = rebuild(cls, payload["notice"])
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownNotice(f"unreadable {payload['kind']} notice: {exc}") from exc
     return notice
 
 
-def _build(kind: Any, value: Any) -> Any:
-    """`value` (as JSON gave it back) as `kind`: dataclasses and tuples rebuilt, field by field."""
+def rebuild(kind: Any, value: Any) -> Any:
+    """`value` (as JSON gave it back) as `kind`: dataclasses and tuples rebuilt, field by field.
+
+    Every stored notice (job notices here, incident notices in bot/incidents) decodes with it.
+    """
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         hints = get_type_hints(kind)
         # Fields a newer version added and this one lacks are ignored; missing ones fail.
-        return kind(**{f.name: _build(hints[f.name], value[f.name])
+        return kind(**{f.name: rebuild(hints[f.name], value[f.name])
                        for f in dataclasses.fields(kind) if f.name in value})
     if get_origin(kind) in (Union, UnionType):  # `X | None`: None, or an X
         if value is None:
             return None
-        return _build(next(arg for arg in get_args(kind) if arg is not type(None)), value)
+        return rebuild(next(arg for arg in get_args(kind) if arg is not type(None)), value)
     if get_origin(kind) is tuple:
         args = get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], item) for item in value)
-        return tuple(_build(arg, item) for arg, item in zip(args, value, strict=True))
+            return tuple(rebuild(args[0], item) for item in value)
+        return tuple(rebuild(arg, item) for arg, item in zip(args, value, strict=True))
     return value
