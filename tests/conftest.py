@@ -59,6 +59,22 @@ def busybox(docker_client: docker.DockerClient) -> str:
 
 
 @pytest.fixture
+def vol_name(docker_client: docker.DockerClient) -> Iterator[Callable[[], str]]:
+    """Unique volume names, each removed after the test: ask for it before `make_container`,
+    so the containers using a volume are gone first."""
+    made: list[str] = []
+
+    def name() -> str:
+        made.append(unique("vol"))
+        return made[-1]
+
+    yield name
+    for item in made:
+        with contextlib.suppress(docker.errors.APIError):
+            docker_client.api.remove_volume(item, force=True)
+
+
+@pytest.fixture
 def make_container(docker_client: docker.DockerClient, busybox: str
                    ) -> Iterator[Callable[..., docker.models.containers.Container]]:
     """Create labelled containers from busybox; all removed after the test, even on failure."""

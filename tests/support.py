@@ -128,6 +128,15 @@ class RecordingResponder:
         return "".join(render(m) for m in self.sent)
 
 
+def volume_exists(client: docker.DockerClient, name: str) -> bool:
+    """Whether the engine has the volume."""
+    try:
+        client.api.inspect_volume(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
 def container_exists(client: docker.DockerClient, name_or_id: str) -> bool:
     """Whether the engine still has the container."""
     try:

@@ -6,41 +6,15 @@ test's volumes carry, so other engineers' volumes are never candidates.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import docker
-import pytest
 
 from bot.views.terminal import render
 from tests.lifecycle_rig import LABEL, Confirmed
-from tests.support import RUN_ID, TEST_LABEL, Runner, unique
+from tests.support import RUN_ID, TEST_LABEL, Runner, unique, volume_exists
 
 OPERATOR = {"user": "U0OPER", "source": "slack"}
-
-
-@pytest.fixture
-def vol_name(docker_client: docker.DockerClient) -> Iterator[Callable[[], str]]:
-    """A unique volume name, removed after the test: ask for it before `make_container`, so
-    the containers using it are gone first."""
-    made: list[str] = []
-
-    def name() -> str:
-        made.append(unique("vol"))
-        return made[-1]
-
-    yield name
-    for item in made:
-        with contextlib.suppress(docker.errors.APIError):
-            docker_client.api.remove_volume(item, force=True)
-
-
-def _exists(client: docker.DockerClient, name: str) -> bool:
-    try:
-        client.api.inspect_volume(name)
-    except docker.errors.NotFound:
-        return False
-    return True
 
 
 def test_create_ls_inspect_rm(run_command: Runner, confirmed: Confirmed,
@@ -63,7 +37,7 @@ def test_create_ls_inspect_rm(run_command: Runner, confirmed: Confirmed,
 
     preview, done, sent = confirmed(f"volume rm {name}")
     assert preview.awaiting_confirmation and done is not None and done.ok, sent.text()
-    assert not _exists(docker_client, name)
+    assert not volume_exists(docker_client, name)
 
 
 def test_rm_of_a_volume_in_use_keeps_it(vol_name: Callable[[], str], confirmed: Confirmed,
@@ -75,7 +49,7 @@ def test_rm_of_a_volume_in_use_keeps_it(vol_name: Callable[[], str], confirmed: 
     preview, done, sent = confirmed(f"volume rm -f {name}")
     assert done is None and not preview.ok  # the engine's refusal, not a question
     assert user.name in sent.text() and "remove that container first" in sent.text()
-    assert _exists(docker_client, name)
+    assert volume_exists(docker_client, name)
 
 
 def test_volume_prune_takes_only_what_the_filter_names(vol_name: Callable[[], str],
@@ -97,8 +71,8 @@ def test_volume_prune_takes_only_what_the_filter_names(vol_name: Callable[[], st
     assert unused in shown and used not in shown and other not in shown
     assert done is not None and done.ok, sent.text()
     assert "Deleted Volumes:" in sent.text() and "Total reclaimed space: " in sent.text()
-    assert not _exists(docker_client, unused)
-    assert _exists(docker_client, used) and _exists(docker_client, other)
+    assert not volume_exists(docker_client, unused)
+    assert volume_exists(docker_client, used) and volume_exists(docker_client, other)
 
 
 def test_volume_create_without_a_name_and_missing_rm(run_command: Runner,

@@ -8,9 +8,7 @@ container is never reconnected; the engine's own networks are never removed.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -18,32 +16,10 @@ import pytest
 
 from bot.engine import privileges
 from tests.lifecycle_rig import LABEL
-from tests.support import BUSYBOX, unique
+from tests.support import BUSYBOX, unique, volume_exists
 
 OPERATOR = {"user": "U0OPER", "source": "slack"}
 ADMIN = {"user": "U0ADMIN", "source": "slack"}
-
-
-@pytest.fixture
-def vol_name(docker_client: docker.DockerClient) -> Iterator[Callable[[], str]]:
-    made: list[str] = []
-
-    def name() -> str:
-        made.append(unique("svol"))
-        return made[-1]
-
-    yield name
-    for item in made:
-        with contextlib.suppress(docker.errors.APIError):
-            docker_client.api.remove_volume(item, force=True)
-
-
-def _volume_exists(client: docker.DockerClient, name: str) -> bool:
-    try:
-        client.api.inspect_volume(name)
-    except docker.errors.NotFound:
-        return False
-    return True
 
 
 BIND_DISGUISES = [
@@ -69,7 +45,7 @@ def test_volume_create_that_mounts_the_host_is_refused(make_pipeline, vol_name,
         outcome, sent = run(f"volume create {options} {name}", **who)
         assert outcome.result == "refused", sent.text()
         assert "Nothing was created" in sent.text()
-        assert not _volume_exists(docker_client, name)
+        assert not volume_exists(docker_client, name)
 
 
 def test_refused_bind_volume_never_shows_host_files(make_pipeline, vol_name,
@@ -103,7 +79,7 @@ def test_bind_volume_under_an_allowed_root_works(make_pipeline, vol_name, tmp_pa
     outcome, sent = run(f"volume create -o type=none -o o=bind -o device={root}/link {other}",
                         **OPERATOR)
     assert outcome.result == "refused" and "symbolic link" in sent.text()
-    assert not _volume_exists(docker_client, other)
+    assert not volume_exists(docker_client, other)
 
 
 def test_tmpfs_volume_is_allowed(make_pipeline, vol_name,
@@ -175,7 +151,7 @@ def test_operators_cannot_remove_or_prune(make_pipeline, vol_name,
                     f"system prune --filter label={LABEL}"):
         outcome, sent = run(command, **OPERATOR)
         assert outcome.result == "refused" and "admin" in sent.text(), command
-    assert _volume_exists(docker_client, name)
+    assert volume_exists(docker_client, name)
 
 
 def test_a_chosen_subnet_is_for_admins(make_pipeline, docker_client: docker.DockerClient) -> None:
